@@ -13,25 +13,7 @@ var PolymorphicRoots = map[string]string{
 	"Resource":  "resource_type",
 }
 
-// deriveSubtypes computes, for every type with subtypes, its direct and
-// indirect subtypes in server order. Two rules, applied to the schema alone:
-//
-//  1. Classified subtypes. A type T whose alias_for is an object
-//     {"id": X, "classifiers": {...}} is a subtype of every other type B
-//     without classifiers whose table is X, where B's table is its plain
-//     alias_for name or, without alias_for, its own id. Thus Task, Shot,
-//     Sequence, Episode, Folder, AssetBuild and Milestone (alias_for.id "Task",
-//     classifier object_typeid) are subtypes of TypedContext (alias_for
-//     "Task"), and TypedContextList and AssetVersionList (alias_for.id "List",
-//     classifier entity) are subtypes of List.
-//  2. Discriminated subtypes. For each of PolymorphicRoots present in the set,
-//     every other type that returns the same discriminator column among its
-//     system_projections, has the same primary key and has at least all the
-//     root's properties is a subtype: Context → Project, TypedContext and the
-//     TypedContext subtypes; Component → FileComponent, SequenceComponent,
-//     ContainerComponent; Resource → User, Group.
-//
-// The relation is then closed transitively.
+// deriveSubtypes computes the relation documented on Set.Subtypes.
 func deriveSubtypes(types []*Schema, byID map[string]*Schema) map[string][]string {
 	direct := make(map[string]map[string]bool)
 	add := func(base, sub string) {
@@ -122,8 +104,25 @@ func hasAllProperties(t, root *Schema) bool {
 }
 
 // Subtypes returns every direct and indirect subtype of the type id, in
-// server order; nil when it has none. See PolymorphicRoots for how subtypes
-// are derived.
+// server order; nil when it has none. Subtypes are derived from the schema
+// by two rules:
+//
+//  1. Classified subtypes. A type T whose alias_for is an object
+//     {"id": X, "classifiers": {...}} is a subtype of every other type B
+//     without classifiers whose table is X, where B's table is its plain
+//     alias_for name or, without alias_for, its own id. Thus Task, Shot,
+//     Sequence, Episode, Folder, AssetBuild and Milestone (alias_for.id "Task",
+//     classifier object_typeid) are subtypes of TypedContext (alias_for
+//     "Task"), and TypedContextList and AssetVersionList (alias_for.id "List",
+//     classifier entity) are subtypes of List.
+//  2. Discriminated subtypes. For each of PolymorphicRoots present in the set,
+//     every other type that returns the same discriminator column among its
+//     system_projections, has the same primary key and has at least all the
+//     root's properties is a subtype: Context → Project, TypedContext and the
+//     TypedContext subtypes; Component → FileComponent, SequenceComponent,
+//     ContainerComponent; Resource → User, Group.
+//
+// The relation is then closed transitively.
 func (s *Set) Subtypes(id string) []string {
 	return slices.Clone(s.subtypes[id])
 }
