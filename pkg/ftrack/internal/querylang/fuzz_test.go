@@ -1,6 +1,7 @@
 package querylang
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,8 +19,12 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, expr string) {
 		q, err := Parse(expr)
 		if err != nil {
-			if _, ok := err.(*SyntaxError); !ok {
+			var se *SyntaxError
+			if !errors.As(err, &se) {
 				t.Fatalf("Parse(%q) error %T is not *SyntaxError", expr, err)
+			}
+			if se.Pos < 0 || se.Pos > len(expr) {
+				t.Fatalf("Parse(%q) error position %d outside the input: %v", expr, se.Pos, err)
 			}
 			return
 		}

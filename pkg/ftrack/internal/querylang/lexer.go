@@ -128,8 +128,8 @@ func (l *lexer) next() token {
 func panicUnexpectedChar(pos int, r rune) token {
 	panic(&SyntaxError{
 		Pos:  pos,
-		Msg:  "unexpected character " + strconv.QuoteRune(r),
-		Hint: "values containing it must be quoted",
+		Msg:  "unexpected character " + strconv.Quote(string(r)),
+		Hint: "quote values that contain it",
 	})
 }
 

@@ -313,16 +313,19 @@ func (p *parser) parseAnd() Expr {
 }
 
 func (p *parser) parseUnary() Expr {
-	p.enter()
-	defer p.leave()
 	if p.isKeyword("not") {
+		p.enter()
 		p.advance()
-		return &Not{X: p.parseUnary()}
+		e := &Not{X: p.parseUnary()}
+		p.leave()
+		return e
 	}
 	if p.tok.kind == tokLParen {
+		p.enter()
 		p.advance()
 		e := p.parseOr()
 		p.expectToken(tokRParen, `expected "and", "or" or ")"`)
+		p.leave()
 		return e
 	}
 	path := p.parsePath(`expected attribute path, "not" or "("`)
@@ -437,8 +440,10 @@ func (p *parser) parseRelation(path Path, anyItem bool) Expr {
 		p.advance()
 		return r
 	}
+	p.enter()
 	r.Criteria = p.parseOr()
 	p.expectToken(tokRParen, `expected "and", "or" or ")"`)
+	p.leave()
 	return r
 }
 
