@@ -340,13 +340,15 @@ func Parse(data []byte) (*Set, error) {
 	return set, nil
 }
 
-// UnmarshalJSON parses data with Parse into s.
+// UnmarshalJSON parses data with Parse into s, which must not be in use by
+// other goroutines.
 func (s *Set) UnmarshalJSON(data []byte) error {
 	p, err := Parse(data)
 	if err != nil {
 		return err
 	}
 	s.raw, s.types, s.byID, s.byFold, s.subtypes = p.raw, p.types, p.byID, p.byFold, p.subtypes
+	s.hashOnce, s.hash, s.hashErr = sync.Once{}, "", nil
 	return nil
 }
 

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -439,5 +440,34 @@ func BenchmarkHash(b *testing.B) {
 		if _, err := schema.HashJSON(raw); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestUnmarshalJSON(t *testing.T) {
+	t.Parallel()
+	small := `[{"id": "A", "properties": {"id": {"type": "string"}}, "primary_key": ["id"]}]`
+	var set schema.Set
+	if err := json.Unmarshal([]byte(small), &set); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
+	first := set.Hash()
+	if err := json.Unmarshal(readReference(t, "query_schemas.json"), &set); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
+	if got, want := set.Len(), 116; got != want {
+		t.Errorf("Len() = %d, want %d", got, want)
+	}
+	if got := set.Hash(); got == first || got != referenceHash(t) {
+		t.Errorf("Hash() after a second UnmarshalJSON = %s, want %s", got, referenceHash(t))
+	}
+	if err := json.Unmarshal([]byte(`[{}]`), &set); err == nil {
+		t.Error("json.Unmarshal accepted a schema without id")
+	}
+	out, err := json.Marshal(map[string]any{"schemas": &set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte(`"id":"Task"`)) && !bytes.Contains(out, []byte(`"id": "Task"`)) {
+		t.Error("json.Marshal of a Set lost its content")
 	}
 }

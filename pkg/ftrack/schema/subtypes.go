@@ -2,12 +2,11 @@ package schema
 
 import "slices"
 
-// PolymorphicRoots names the base types whose subtypes the schema does not
+// polymorphicRoots names the base types whose subtypes the schema does not
 // mark with alias_for classifiers, with the discriminator attribute the server
-// always returns for them (§5.4 of the protocol notes): the concrete type of a
-// Context, Component or Resource row is told by context_type, system_type or
-// resource_type.
-var PolymorphicRoots = map[string]string{
+// always returns for them: the concrete type of a Context, Component or
+// Resource row is told by context_type, system_type or resource_type.
+var polymorphicRoots = map[string]string{
 	"Context":   "context_type",
 	"Component": "system_type",
 	"Resource":  "resource_type",
@@ -44,7 +43,7 @@ func deriveSubtypes(types []*Schema, byID map[string]*Schema) map[string][]strin
 			}
 		}
 	}
-	for rootName, disc := range PolymorphicRoots {
+	for rootName, disc := range polymorphicRoots {
 		root, ok := byID[rootName]
 		if !ok {
 			continue
@@ -115,10 +114,12 @@ func hasAllProperties(t, root *Schema) bool {
 //     classifier object_typeid) are subtypes of TypedContext (alias_for
 //     "Task"), and TypedContextList and AssetVersionList (alias_for.id "List",
 //     classifier entity) are subtypes of List.
-//  2. Discriminated subtypes. For each of PolymorphicRoots present in the set,
-//     every other type that returns the same discriminator column among its
-//     system_projections, has the same primary key and has at least all the
-//     root's properties is a subtype: Context → Project, TypedContext and the
+//  2. Discriminated subtypes. Context, Component and Resource are the roots
+//     whose rows are told apart by a discriminator attribute (context_type,
+//     system_type, resource_type) rather than by classifiers. For each root
+//     present in the set, every other type that returns the same
+//     discriminator column among its system_projections, has the same
+//     primary key and has at least all the root's properties is a subtype: Context → Project, TypedContext and the
 //     TypedContext subtypes; Component → FileComponent, SequenceComponent,
 //     ContainerComponent; Resource → User, Group.
 //
