@@ -86,3 +86,45 @@ func TestSchemaPolymorphism(t *testing.T) {
 		t.Errorf("Task.object_type_id default = %v, want %s", got, builtin.TaskObjectTypeID)
 	}
 }
+
+func TestImpliedValues(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		reason string
+		typ    string
+		want   map[string]any
+	}{
+		"Shot":      {reason: "discriminator and object type classifier", typ: "Shot", want: map[string]any{"context_type": "task", "object_type_id": builtin.ShotObjectTypeID}},
+		"Project":   {reason: "projects are shows", typ: "Project", want: map[string]any{"context_type": "show"}},
+		"File":      {reason: "component kind", typ: "FileComponent", want: map[string]any{"system_type": "file"}},
+		"List":      {reason: "list classifier through alias_for entity", typ: "AssetVersionList", want: map[string]any{"system_type": "assetversion"}},
+		"User":      {reason: "resource kind", typ: "User", want: map[string]any{"resource_type": "user"}},
+		"Plain":     {reason: "nothing implied", typ: "Status", want: map[string]any{}},
+		"Undefined": {reason: "unknown types imply nothing", typ: "Nope", want: map[string]any{}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tc.want, builtin.ImpliedValues(tc.typ)); diff != "" {
+				t.Errorf("%s: ImpliedValues(%s) (-want +got):\n%s", tc.reason, tc.typ, diff)
+			}
+		})
+	}
+	// Every implied attribute is a property of its type, and every concrete
+	// subtype of a polymorphic root has its discriminator.
+	set := builtin.SchemaSet()
+	for _, root := range []string{"Context", "Resource", "Component"} {
+		for _, typ := range set.ConcreteTypes(root) {
+			implied := builtin.ImpliedValues(typ)
+			if len(implied) == 0 {
+				t.Errorf("%s (a %s) has no implied discriminator", typ, root)
+			}
+			sc, _ := set.Get(typ)
+			for k := range implied {
+				if _, ok := sc.Property(k); !ok {
+					t.Errorf("%s: implied %s is not a property", typ, k)
+				}
+			}
+		}
+	}
+}
