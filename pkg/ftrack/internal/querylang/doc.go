@@ -65,6 +65,16 @@
 //   - For every other operator and in "in" lists it is the plain decoded
 //     string ("\%" decodes to "%").
 //
+// # Client helpers
+//
+// The Go client rewrites parsed queries instead of strings (the Python
+// client uses regular expressions): HasSelect and Query.WithDefaultSelect
+// for the default-projection rewrite, Query.WithPaging, Query.WithLimit and
+// Query.WithoutPaging for paging, one() and first(), AndAll and OrAll and
+// the value constructors (StringValue, BareValue, …) to build get/populate
+// criteria, ParseProjections for populate's attribute string, and Clone.
+// All rewrites return copies and leave the receiver unchanged.
+//
 // # Limits
 //
 // Nesting (parentheses, "not", relations and sub-queries) is limited to

@@ -19,6 +19,9 @@ import (
 // rendered as a quoted string; a KindNumber value with an empty or invalid
 // Str is rendered from Num.
 func (q *Query) String() string {
+	if q == nil {
+		return ""
+	}
 	var b strings.Builder
 	b.Grow(64)
 	writeQuery(&b, q)
@@ -149,6 +152,11 @@ func writeExpr(b *strings.Builder, e Expr, prec int) {
 			for i, v := range e.Values {
 				if i > 0 {
 					b.WriteString(", ")
+				}
+				if i == 0 && v.Kind == KindBare && strings.EqualFold(v.Str, "select") {
+					// A leading bare "select" would open a sub-query.
+					writeString(b, v.Str, false)
+					continue
 				}
 				writeValue(b, v, false)
 			}

@@ -358,10 +358,8 @@ func (p *parser) parseCondition(path Path) Expr {
 		w := strings.ToLower(t.text)
 		if op, ok := wordOps[w]; ok {
 			p.advance()
-			if op == OpEq && p.isKeyword("not") {
-				if n := p.peek(); n.kind == tokWord || n.kind == tokString {
-					p.failHint(`expected value`, `for "not equal" write "is_not"`)
-				}
+			if op == OpEq && p.isKeyword("not") && startsValue(p.peek()) {
+				p.failHint(`expected value`, `for "not equal" write "is_not"`)
 			}
 			return &Comparison{Path: path, Op: op, Value: p.parseValue(op.IsLike(), "expected value")}
 		}
@@ -377,6 +375,24 @@ func (p *parser) parseCondition(path Path) Expr {
 	p.failHint("expected operator after attribute path "+strconv.Quote(path.String()),
 		`operators: is, is_not, =, !=, <, >, <=, >=, before, after, less_than, greater_than, like, not_like, in, not_in, has, any`)
 	return nil
+}
+
+// startsValue reports whether t can only be read as a value here: a string
+// or a word that cannot continue a query after a complete condition. It
+// tells "a is not None" (a mistake for is_not) from the bare value "not"
+// in "a is not and b is 1".
+func startsValue(t token) bool {
+	switch t.kind {
+	case tokString:
+		return true
+	case tokWord:
+		switch strings.ToLower(t.text) {
+		case "and", "or", "group", "order", "offset", "limit":
+			return false
+		}
+		return true
+	}
+	return false
 }
 
 func (p *parser) parseValue(like bool, msg string) Value {
