@@ -72,7 +72,9 @@
 // for the default-projection rewrite, Query.WithPaging, Query.WithLimit and
 // Query.WithoutPaging for paging, one() and first(), AndAll and OrAll and
 // the value constructors (StringValue, BareValue, …) to build get/populate
-// criteria, ParseProjections for populate's attribute string, and Clone.
+// criteria, ParseProjections for populate's attribute string, Clone, and
+// Pager, which walks the pages of a query exactly as the Python client's
+// QueryResult does.
 // All rewrites return copies and leave the receiver unchanged.
 //
 // # Limits
