@@ -415,46 +415,74 @@ func (s *Set) Validate() error {
 	return errors.Join(errs...)
 }
 
+// rawSchema is the wire form of a schema object.
+type rawSchema struct {
+	ID                 string          `json:"id"`
+	PrimaryKey         []string        `json:"primary_key"`
+	Required           []string        `json:"required"`
+	Immutable          []string        `json:"immutable"`
+	Computed           []string        `json:"computed"`
+	DefaultProjections []string        `json:"default_projections"`
+	SystemProjections  []string        `json:"system_projections"`
+	AliasFor           json.RawMessage `json:"alias_for"`
+	Properties         json.RawMessage `json:"properties"`
+}
+
+// rawProperty is the wire form of a property fragment.
+type rawProperty struct {
+	Type        string `json:"type"`
+	Ref         string `json:"$ref"`
+	Format      string `json:"format"`
+	AliasFor    string `json:"alias_for"`
+	Description string `json:"description"`
+	Items       *struct {
+		Ref string `json:"$ref"`
+	} `json:"items"`
+	Default              json.RawMessage `json:"default"`
+	Enum                 []string        `json:"enum"`
+	KeyValue             *KeyValue       `json:"key_value_attributes"`
+	Transform            *Transform      `json:"transform"`
+	RestrictedProjection bool            `json:"restricted_projection"`
+}
+
 func parseSchema(elem json.RawMessage) (*Schema, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(elem, &fields); err != nil {
-		return nil, fmt.Errorf("want a schema object: %w", err)
+	var raw rawSchema
+	err := json.Unmarshal(elem, &raw)
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+	case errors.As(err, &te) && te.Field != "" && raw.ID != "":
+		return nil, fmt.Errorf("type %q: %w", raw.ID, typeError(te))
+	case errors.As(err, &te) && te.Field == "":
+		return nil, fmt.Errorf("want a schema object, not JSON %s", te.Value)
+	default:
+		return nil, typeError(err)
 	}
-	sc := &Schema{Raw: elem}
-	if err := decodeField(fields, "id", &sc.ID); err != nil {
-		return nil, err
-	}
-	if sc.ID == "" {
+	if raw.ID == "" {
 		return nil, errors.New(`missing "id"`)
 	}
-	wrap := func(err error) error { return fmt.Errorf("type %q: %w", sc.ID, err) }
-	for _, f := range []struct {
-		key string
-		dst *[]string
-	}{
-		{"primary_key", &sc.PrimaryKey},
-		{"required", &sc.Required},
-		{"immutable", &sc.Immutable},
-		{"computed", &sc.Computed},
-		{"default_projections", &sc.DefaultProjections},
-		{"system_projections", &sc.SystemProjections},
-	} {
-		if err := decodeField(fields, f.key, f.dst); err != nil {
-			return nil, wrap(err)
-		}
+	sc := &Schema{
+		ID:                 raw.ID,
+		PrimaryKey:         raw.PrimaryKey,
+		Required:           raw.Required,
+		Immutable:          raw.Immutable,
+		Computed:           raw.Computed,
+		DefaultProjections: raw.DefaultProjections,
+		SystemProjections:  raw.SystemProjections,
+		Raw:                elem,
 	}
-	if a, ok := fields["alias_for"]; ok {
-		af, err := parseAliasFor(a)
+	wrap := func(err error) error { return fmt.Errorf("type %q: %w", sc.ID, err) }
+	if raw.AliasFor != nil && string(raw.AliasFor) != "null" {
+		af, err := parseAliasFor(raw.AliasFor)
 		if err != nil {
 			return nil, wrap(err)
 		}
 		sc.AliasFor = af
 	}
-	props, ok := fields["properties"]
-	if !ok {
+	if raw.Properties == nil {
 		return nil, wrap(errors.New(`missing "properties"`))
 	}
-	if err := sc.parseProperties(props); err != nil {
+	if err := sc.parseProperties(raw.Properties); err != nil {
 		return nil, wrap(err)
 	}
 	if len(sc.PrimaryKey) == 0 {
@@ -470,6 +498,15 @@ func parseSchema(elem json.RawMessage) (*Schema, error) {
 	sc.computed = toSet(sc.Computed)
 	sc.primary = toSet(sc.PrimaryKey)
 	return sc, nil
+}
+
+// typeError rewrites a JSON type mismatch to name the offending key.
+func typeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Errorf("%q: cannot use JSON %s as %s", te.Field, te.Value, te.Type)
+	}
+	return err
 }
 
 func (sc *Schema) parseProperties(raw json.RawMessage) error {
@@ -489,11 +526,18 @@ func (sc *Schema) parseProperties(raw json.RawMessage) error {
 			return fmt.Errorf(`"properties": %w`, err)
 		}
 		name := tok.(string) // Object keys are always strings.
-		var frag json.RawMessage
-		if err := dec.Decode(&frag); err != nil {
-			return fmt.Errorf("property %q: %w", name, err)
+		start := dec.InputOffset()
+		var rp rawProperty
+		err = dec.Decode(&rp)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return fmt.Errorf("property %q: want an object, not JSON %s", name, te.Value)
 		}
-		p, err := parseProperty(name, frag)
+		if err != nil {
+			return fmt.Errorf("property %q: %w", name, typeError(err))
+		}
+		frag := bytes.TrimLeft(raw[start:dec.InputOffset()], " \t\r\n:")
+		p, err := newProperty(name, frag, &rp)
 		if err != nil {
 			return fmt.Errorf("property %q: %w", name, err)
 		}
@@ -510,54 +554,27 @@ func (sc *Schema) parseProperties(raw json.RawMessage) error {
 	return nil
 }
 
-func parseProperty(name string, frag json.RawMessage) (*Property, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(frag, &fields); err != nil {
-		return nil, fmt.Errorf("want a property object: %w", err)
+func newProperty(name string, frag json.RawMessage, rp *rawProperty) (*Property, error) {
+	p := &Property{
+		Name:                 name,
+		Type:                 rp.Type,
+		Ref:                  rp.Ref,
+		Format:               rp.Format,
+		AliasFor:             rp.AliasFor,
+		Description:          rp.Description,
+		Enum:                 rp.Enum,
+		KeyValue:             rp.KeyValue,
+		Transform:            rp.Transform,
+		RestrictedProjection: rp.RestrictedProjection,
+		Raw:                  frag,
 	}
-	p := &Property{Name: name, Raw: frag}
-	for key, dst := range map[string]*string{
-		"type":        &p.Type,
-		"$ref":        &p.Ref,
-		"format":      &p.Format,
-		"alias_for":   &p.AliasFor,
-		"description": &p.Description,
-	} {
-		if err := decodeField(fields, key, dst); err != nil {
-			return nil, err
-		}
+	if rp.Items != nil {
+		p.ItemsRef = rp.Items.Ref
 	}
-	if err := decodeField(fields, "enum", &p.Enum); err != nil {
-		return nil, err
-	}
-	if err := decodeField(fields, "restricted_projection", &p.RestrictedProjection); err != nil {
-		return nil, err
-	}
-	if d, ok := fields["default"]; ok {
+	if rp.Default != nil {
 		p.HasDefault = true
-		if err := json.Unmarshal(d, &p.Default); err != nil {
+		if err := json.Unmarshal(rp.Default, &p.Default); err != nil {
 			return nil, fmt.Errorf(`"default": %w`, err)
-		}
-	}
-	if _, ok := fields["items"]; ok {
-		var items struct {
-			Ref string `json:"$ref"`
-		}
-		if err := decodeField(fields, "items", &items); err != nil {
-			return nil, err
-		}
-		p.ItemsRef = items.Ref
-	}
-	if _, ok := fields["key_value_attributes"]; ok {
-		p.KeyValue = &KeyValue{}
-		if err := decodeField(fields, "key_value_attributes", p.KeyValue); err != nil {
-			return nil, err
-		}
-	}
-	if _, ok := fields["transform"]; ok {
-		p.Transform = &Transform{}
-		if err := decodeField(fields, "transform", p.Transform); err != nil {
-			return nil, err
 		}
 	}
 	switch p.Type {
@@ -591,22 +608,6 @@ func parseAliasFor(raw json.RawMessage) (*AliasFor, error) {
 		obj.Classifiers = map[string]string{}
 	}
 	return &AliasFor{ID: obj.ID, Classifiers: obj.Classifiers}, nil
-}
-
-// decodeField decodes fields[key] into dst when present; null leaves dst unset.
-func decodeField(fields map[string]json.RawMessage, key string, dst any) error {
-	raw, ok := fields[key]
-	if !ok {
-		return nil
-	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("%q: cannot use JSON %s as %s", key, te.Value, te.Type)
-		}
-		return fmt.Errorf("%q: %w", key, err)
-	}
-	return nil
 }
 
 func toSet(names []string) map[string]struct{} {

@@ -471,3 +471,33 @@ func TestUnmarshalJSON(t *testing.T) {
 		t.Error("json.Marshal of a Set lost its content")
 	}
 }
+
+func TestRawPreserved(t *testing.T) {
+	t.Parallel()
+	input := `[{"id": "A", "primary_key": ["id"], "properties": {"id" :  {"type": "string", "default": "{uid}"}, "n": {"type":"integer","x-extra":[1, 2]}}}]`
+	set, err := schema.Parse([]byte(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := set.Get("A")
+	cases := map[string]struct {
+		reason string
+		prop   string
+		want   string
+	}{
+		"Spaced": {reason: "whitespace and colon before the fragment are not part of it", prop: "id", want: `{"type": "string", "default": "{uid}"}`},
+		"Extra":  {reason: "unknown keys are kept", prop: "n", want: `{"type":"integer","x-extra":[1, 2]}`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p, _ := a.Property(tc.prop)
+			if diff := cmp.Diff(tc.want, string(p.Raw)); diff != "" {
+				t.Errorf("%s: Raw (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+	if diff := cmp.Diff(input[1:len(input)-1], string(a.Raw)); diff != "" {
+		t.Errorf("schema Raw (-want +got):\n%s", diff)
+	}
+}
