@@ -34,6 +34,7 @@ type parser struct {
 	ahead    token // next token when hasAhead
 	hasAhead bool
 	depth    int
+	paths    []string // backing array for the parts of parsed paths
 }
 
 func (p *parser) advance() {
@@ -240,7 +241,7 @@ func (p *parser) parsePath(msg string) Path {
 	if p.tok.kind != tokWord {
 		p.fail(msg)
 	}
-	path, ok := splitPath(p.tok.text)
+	path, ok := p.splitPath(p.tok.text)
 	if !ok {
 		p.failHint("invalid attribute path",
 			`each part of a path must start with a letter or "_" and contain only letters, digits and "_"`)
@@ -533,10 +534,17 @@ func isIdent(s string) bool {
 	return true
 }
 
-// splitPath splits a dotted path and validates every part.
-func splitPath(s string) (Path, bool) {
+// splitPath splits a dotted path and validates every part. Paths are cut
+// from a shared backing array with their capacity capped, so appending to
+// one never writes into another.
+func (p *parser) splitPath(s string) (Path, bool) {
 	n := strings.Count(s, ".") + 1
-	path := make(Path, 0, n)
+	if len(p.paths)+n > cap(p.paths) {
+		p.paths = make([]string, 0, max(32, n))
+	}
+	start := len(p.paths)
+	path := p.paths[start : start : start+n]
+	p.paths = p.paths[:start+n]
 	for {
 		i := strings.IndexByte(s, '.')
 		part := s
