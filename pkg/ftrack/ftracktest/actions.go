@@ -371,29 +371,18 @@ func (b *batch) checkUnique(t *entityType, data map[string]any, self *record) er
 			return duplicateError("Duplicate entry: a %s with key %s already exists", t.name, strings.ReplaceAll(key, "\x1f", ", "))
 		}
 	}
-	name, _ := data["name"].(string)
-	switch {
-	case t.is("Project"):
-		for _, r := range b.st.all(t) {
-			if r != self && r.data["name"] == name {
-				return duplicateError("Duplicate entry: a Project named %q already exists", name)
+	if k, ok := uniqueKey(t, data); ok {
+		for _, r := range b.st.holders(k) {
+			if r == self {
+				continue
 			}
-		}
-	case t.is("Context"):
-		parent, _ := data["parent_id"].(string)
-		if parent == "" {
-			break
-		}
-		for _, r := range b.st.byIndex(b.m.types["Context"], "parent_id", parent) {
-			if r != self && r.data["name"] == name {
-				return duplicateError("Duplicate entry: %s %q already has a child named %q (%s %s)", "Context", parent, name, r.typ.name, r.id())
-			}
-		}
-	case t.name == "User":
-		username, _ := data["username"].(string)
-		for _, r := range b.st.all(t) {
-			if r != self && r.data["username"] == username {
-				return duplicateError("Duplicate entry: a User with username %q already exists", username)
+			switch {
+			case t.is("Project"):
+				return duplicateError("Duplicate entry: a Project named %q already exists", data["name"])
+			case t.is("Context"):
+				return duplicateError("Duplicate entry: context %s already has a child named %q (%s %s)", data["parent_id"], data["name"], r.typ.name, r.id())
+			default:
+				return duplicateError("Duplicate entry: a User with username %q already exists", data["username"])
 			}
 		}
 	}

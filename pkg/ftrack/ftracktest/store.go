@@ -29,14 +29,20 @@ type store struct {
 	byType map[string]map[string]*record
 	// index maps an indexed attribute ("id", "*_id") and a value to records.
 	index map[string]map[string]map[*record]struct{}
-	seq   uint64
-	undo  []func()
+	// unique maps a uniqueness key (see uniqueKey) to the records holding it.
+	unique map[string]map[*record]struct{}
+	seq    uint64
+	undo   []func()
 	// logging is true while a batch runs and changes must be undoable.
 	logging bool
 }
 
 func newStore() *store {
-	return &store{byType: map[string]map[string]*record{}, index: map[string]map[string]map[*record]struct{}{}}
+	return &store{
+		byType: map[string]map[string]*record{},
+		index:  map[string]map[string]map[*record]struct{}{},
+		unique: map[string]map[*record]struct{}{},
+	}
 }
 
 func indexed(attr string) bool {
@@ -66,7 +72,46 @@ func keyPart(v any) string {
 	}
 }
 
+// uniqueKey returns the key under which ftrack keeps r's name unique:
+// project names, context names among siblings and usernames.
+func uniqueKey(t *entityType, data map[string]any) (string, bool) {
+	switch {
+	case t.is("Project"):
+		name, _ := data["name"].(string)
+		return "project\x00" + name, true
+	case t.is("Context"):
+		parent, _ := data["parent_id"].(string)
+		if parent == "" {
+			return "", false
+		}
+		name, _ := data["name"].(string)
+		return "context\x00" + parent + "\x00" + name, true
+	case t.name == "User":
+		name, _ := data["username"].(string)
+		return "user\x00" + name, true
+	}
+	return "", false
+}
+
+// holders returns the records holding uniqueness key k.
+func (s *store) holders(k string) []*record {
+	var out []*record
+	for r := range s.unique[k] {
+		out = append(out, r)
+	}
+	sortBySeq(out)
+	return out
+}
+
 func (s *store) addIndex(r *record) {
+	if k, ok := uniqueKey(r.typ, r.data); ok {
+		set := s.unique[k]
+		if set == nil {
+			set = map[*record]struct{}{}
+			s.unique[k] = set
+		}
+		set[r] = struct{}{}
+	}
 	for attr, v := range r.data {
 		if !indexed(attr) {
 			continue
@@ -90,6 +135,14 @@ func (s *store) addIndex(r *record) {
 }
 
 func (s *store) dropIndex(r *record) {
+	if k, ok := uniqueKey(r.typ, r.data); ok {
+		if set := s.unique[k]; set != nil {
+			delete(set, r)
+			if len(set) == 0 {
+				delete(s.unique, k)
+			}
+		}
+	}
 	for attr, v := range r.data {
 		if !indexed(attr) {
 			continue
