@@ -1,0 +1,73 @@
+package ftrack
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/event"
+)
+
+// Topics of the events the session publishes locally (synchronously, never
+// to the server), as the Python client does.
+const (
+	TopicSessionReady        = "ftrack.api.session.ready"
+	TopicSessionReset        = "ftrack.api.session.reset"
+	TopicConstructEntityType = "ftrack.api.session.construct-entity-type"
+	TopicConfigureLocation   = "ftrack.api.session.configure-location"
+)
+
+// LocalHandler handles a locally published event; its result is collected
+// by the publisher.
+type LocalHandler func(event.Event) any
+
+type localSub struct {
+	id      int
+	topic   string
+	handler LocalHandler
+}
+
+// localEvents dispatches the session's own events to in-process handlers.
+type localEvents struct {
+	mu   sync.Mutex
+	next int
+	subs []localSub
+}
+
+func newLocalEvents() *localEvents { return &localEvents{} }
+
+// SubscribeLocal calls h for every local event of topic (exact match, or
+// "*" for all) until the returned function is called. Plugins use it to
+// hook into session start-up and reset.
+func (s *Session) SubscribeLocal(topic string, h LocalHandler) (unsubscribe func()) {
+	le := s.events
+	le.mu.Lock()
+	le.next++
+	id := le.next
+	le.subs = append(le.subs, localSub{id: id, topic: topic, handler: h})
+	le.mu.Unlock()
+	return func() {
+		le.mu.Lock()
+		le.subs = slices.DeleteFunc(le.subs, func(x localSub) bool { return x.id == id })
+		le.mu.Unlock()
+	}
+}
+
+// publishLocal calls the matching handlers in subscription order and
+// returns their non-nil results.
+func (s *Session) publishLocal(topic string, data map[string]any) []any {
+	le := s.events
+	le.mu.Lock()
+	subs := slices.Clone(le.subs)
+	le.mu.Unlock()
+	ev := event.NewEvent(topic, data)
+	var out []any
+	for _, sub := range subs {
+		if sub.topic != topic && sub.topic != "*" {
+			continue
+		}
+		if r := sub.handler(ev); r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
