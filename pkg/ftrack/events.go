@@ -61,6 +61,15 @@ func (s *Session) publishLocal(topic string, data map[string]any) []any {
 	le.mu.Unlock()
 	ev := event.NewEvent(topic, data)
 	var out []any
+	if s.hub != nil {
+		ctx, cancel := s.defaultContext()
+		for _, r := range s.hub.hub.PublishLocal(ctx, ev) {
+			if r != nil {
+				out = append(out, r)
+			}
+		}
+		cancel()
+	}
 	for _, sub := range subs {
 		if sub.topic != topic && sub.topic != "*" {
 			continue

@@ -115,7 +115,11 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	s.client = &hc
 	s.cache = NewLayeredCache(s.memory, cfg.cache)
 	s.lower = cfg.cache != nil
-	s.hub = newEventHub(s)
+	hub, err := newEventHub(s)
+	if err != nil {
+		return nil, err
+	}
+	s.hub = hub
 
 	if err := s.start(ctx); err != nil {
 		s.Close()
