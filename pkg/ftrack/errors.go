@@ -82,7 +82,7 @@ func (e *ServerError) Is(target error) bool {
 	case ErrValidation:
 		return e.Exception == "ValidationError"
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound || strings.Contains(e.Exception, "NotFound")
+		return e.StatusCode == http.StatusNotFound || strings.Contains(e.Exception, "NotFound") || strings.Contains(e.Exception, "NoResultFound")
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServerCompatibility:
