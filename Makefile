@@ -1,0 +1,109 @@
+# ftrack-operator — run `make help` for the targets.
+
+IMG ?= ftrack-operator:dev
+BIN := $(CURDIR)/bin
+GO ?= go
+
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+CRD_REF_DOCS_VERSION ?= v0.3.0
+
+CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+# Go test flags; CI keeps the defaults.
+TEST_FLAGS ?= -race -count=1 -timeout 40m
+FUZZTIME ?= 10s
+LDFLAGS ?= -s -w
+
+.DEFAULT_GOAL := help
+SHELL := /usr/bin/env bash -o pipefail
+
+##@ General
+
+.PHONY: help
+help: ## Show every target with a one-line description.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the RBAC role from the code markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/...;./controllers/..." \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: fmt
+fmt: ## Format the Go code with gofmt.
+	gofmt -s -w $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')
+
+.PHONY: vet
+vet: ## Run go vet on every package.
+	$(GO) vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint with the linters of .golangci.yml.
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: envtest
+envtest: ## Build (or reuse) kube-apiserver and etcd for envtest; prints their directory.
+	@hack/envtest.sh
+
+.PHONY: test
+test: ## Run every test (unit, envtest, emulator, JavaScript client conformance).
+	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" $(GO) test $(TEST_FLAGS) ./...
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
+	@hack/fuzz.sh $(FUZZTIME)
+
+.PHONY: verify
+verify: generate manifests fmt ## Regenerate and format, then fail if the tree changed.
+	@hack/verify-clean.sh
+
+.PHONY: bench
+bench: ## Run the benchmarks (see docs/benchmarks.md).
+	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/...
+
+##@ Build
+
+.PHONY: build
+build: ## Build the static binary into bin/ftrack-operator.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ftrack-operator .
+
+.PHONY: run
+run: manifests generate ## Run the manager against the cluster of the current kubeconfig.
+	$(GO) run . --leader-elect=false
+
+.PHONY: dev
+dev: ## Run the whole thing locally: control plane, emulator, operator and samples.
+	$(GO) run . dev
+
+.PHONY: docker-build
+docker-build: ## Build the container image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+##@ Deployment
+
+.PHONY: deploy
+deploy: manifests ## Apply config/default to the cluster of the current kubeconfig.
+	kubectl apply --server-side -k config/default
+
+.PHONY: undeploy
+undeploy: ## Delete config/default from the cluster of the current kubeconfig.
+	kubectl delete --ignore-not-found -k config/default
+
+##@ Tools
+
+$(CONTROLLER_GEN):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	@mv $(BIN)/controller-gen $@
+
+$(GOLANGCI_LINT):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@mv $(BIN)/golangci-lint $@
