@@ -115,7 +115,9 @@ type publishConfig struct {
 }
 
 // OnReply registers fn to be called, on the handler goroutine, with every
-// reply to the published event until the Hub is closed.
+// reply to the published event. The registration lasts until the Hub is
+// closed (replies may come from any number of subscribers), so prefer
+// PublishAndWaitForReply for one-off questions in long-lived hubs.
 func OnReply(fn func(reply Event)) PublishOption {
 	return func(c *publishConfig) { c.onReply = fn }
 }
@@ -138,7 +140,8 @@ type Stats struct {
 
 // Hub is a client of the ftrack event hub: socket.io 0.9 over WebSocket.
 //
-// Connect opens the connection and keeps it open: on any unexpected loss
+// Connect (or Start, which also retries the first connection) opens the
+// connection and keeps it open: on any unexpected loss
 // (socket error, "0::" or "7:::" from the server, no frame for the read
 // timeout) it reconnects with jittered exponential back-off and subscribes
 // every subscriber again. Because the server does not replay events missed
@@ -309,6 +312,38 @@ func (h *Hub) Connect(ctx context.Context) error {
 	return nil
 }
 
+// Start connects in the background and returns at once: unlike Connect it
+// retries the first connection too (with the same back-off as
+// reconnections, also when the server refuses the credentials, which may be
+// fixed server-side) until it succeeds or the hub is closed. Use Connected,
+// Publish (which waits for a connection) or a subscriber of
+// ftrack.meta.connected to learn when it is up.
+func (h *Hub) Start() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.closed:
+		return ErrClosed
+	case h.started:
+		return ErrAlreadyConnected
+	}
+	h.started = true
+	h.wg.Add(2)
+	go func() {
+		defer h.wg.Done()
+		h.dispatchLoop()
+	}()
+	go func() {
+		defer h.wg.Done()
+		c := h.redial(false)
+		if c == nil {
+			return
+		}
+		h.maintain(c)
+	}()
+	return nil
+}
+
 // maintain runs connections until Close: it serves c, then reconnects with
 // back-off whenever the connection is lost.
 func (h *Hub) maintain(c *hubConn) {
@@ -317,7 +352,7 @@ func (h *Hub) maintain(c *hubConn) {
 		if h.ctx.Err() != nil {
 			return
 		}
-		c = h.reconnect()
+		c = h.redial(true)
 		if c == nil {
 			return
 		}
@@ -325,16 +360,22 @@ func (h *Hub) maintain(c *hubConn) {
 	}
 }
 
-// reconnect dials until it succeeds or the hub is closed.
-func (h *Hub) reconnect() *hubConn {
+// redial dials until it succeeds or the hub is closed, waiting a back-off
+// delay before each attempt (before the first one only when wait is true).
+func (h *Hub) redial(wait bool) *hubConn {
 	for attempt := 0; ; attempt++ {
-		delay := backoff(h.cfg.minBackoff, h.cfg.maxBackoff, attempt)
-		t := time.NewTimer(delay)
-		select {
-		case <-h.ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
+		if wait || attempt > 0 {
+			n := attempt
+			if !wait {
+				n--
+			}
+			t := time.NewTimer(backoff(h.cfg.minBackoff, h.cfg.maxBackoff, n))
+			select {
+			case <-h.ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
 		}
 		c, err := h.dial(h.ctx)
 		if err == nil {
@@ -343,7 +384,7 @@ func (h *Hub) reconnect() *hubConn {
 		if h.ctx.Err() != nil {
 			return nil
 		}
-		h.log.Warn("event hub reconnection failed", "attempt", attempt+1, "error", err)
+		h.log.Warn("event hub connection attempt failed", "attempt", attempt+1, "error", err)
 	}
 }
 

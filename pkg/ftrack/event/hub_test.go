@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -667,5 +668,47 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 		if strings.Contains(g, "ftrack/event.(*Hub)") || strings.Contains(g, "ftrack/event.(*hubConn)") {
 			t.Errorf("goroutine left behind after Close:\n%s", g)
 		}
+	}
+}
+
+func TestStartRetriesFirstConnection(t *testing.T) {
+	t.Parallel()
+	var accept atomic.Bool
+	srv := eventhub.New(eventhub.Options{
+		Authenticate: func(u, k string) bool { return accept.Load() && u == testUser && k == testKey },
+	})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
+	e := &env{srv: srv, ts: ts, url: ts.URL, logs: &syncBuffer{}}
+	h := e.hub(t)
+	handler, ch := collect()
+	if _, err := h.Subscribe("topic=ftrack.meta.connected", handler); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(); !errors.Is(err, event.ErrAlreadyConnected) {
+		t.Errorf("second Start = %v", err)
+	}
+	if err := h.Connect(t.Context()); !errors.Is(err, event.ErrAlreadyConnected) {
+		t.Errorf("Connect after Start = %v", err)
+	}
+	waitFor(t, "a refused attempt", func() bool { return strings.Contains(e.logs.String(), "connection attempt failed") })
+	if h.Connected() {
+		t.Fatal("connected while the server refuses")
+	}
+	accept.Store(true)
+	if got := receive(t, ch); got.Topic != event.TopicConnected {
+		t.Errorf("got %s", got.Topic)
+	}
+	if !h.Connected() {
+		t.Error("not connected after ftrack.meta.connected")
+	}
+	if err := h.Publish(t.Context(), event.NewEvent("x", nil), event.WaitForAck()); err != nil {
+		t.Errorf("Publish after Start: %v", err)
 	}
 }
