@@ -404,6 +404,10 @@ func (b *batch) applyCollections(owner *record, pending []pendingCollection) {
 			nd := cloneData(item.data)
 			old := nd[fk]
 			nd[fk] = owner.id()
+			if _, ok := item.typ.prop("parent_type"); ok && fk == "parent_id" {
+				// Notes and metadata name the type of their polymorphic parent.
+				nd["parent_type"] = owner.typ.name
+			}
 			b.st.replace(item, nd)
 			b.record("update", item, []string{fk}, map[string]any{fk: old}, map[string]any{fk: owner.id()})
 		}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,6 +54,9 @@ type Server struct {
 	retryAfter time.Duration
 	latency    time.Duration
 	jitter     time.Duration
+
+	// inFlight counts /api requests being handled.
+	inFlight atomic.Int64
 
 	logMu    sync.Mutex
 	requests []RequestInfo
@@ -274,6 +278,8 @@ func (s *Server) takeFault() (status int, exc string, retryAfter time.Duration, 
 }
 
 func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
 	info := RequestInfo{Time: s.cfg.clock(), User: r.Header.Get("ftrack-user"), ClientToken: r.Header.Get("ftrack-Clienttoken")}
 	defer func() { s.logRequest(info) }()
 	if r.Method != http.MethodPost {
