@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/internal/querylang"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/schema"
 )
 
@@ -21,6 +22,9 @@ type batch struct {
 	strict   bool
 	now      time.Time
 	changes  []*change
+	// subqueries caches the values of each sub-query while one query runs;
+	// runQuery resets it, so a later operation of the batch sees its changes.
+	subqueries map[*querylang.Query]map[string]bool
 }
 
 // change records one entity change for the ftrack.update event.
@@ -36,7 +40,7 @@ type change struct {
 // readOnlyActions never change the store.
 var readOnlyActions = map[string]bool{
 	"query_server_information": true, "query_schemas": true, "query": true, "search": true,
-	"get_widget_url": true, "send_user_invite": true, "send_review_session_invite": true,
+	"get_widget_url": true, "get_upload_metadata": true, "complete_multipart_upload": true, "send_user_invite": true, "send_review_session_invite": true,
 }
 
 func (b *batch) run(op map[string]any) (any, error) {
@@ -64,6 +68,10 @@ func (b *batch) run(op map[string]any) (any, error) {
 		return b.delete(op)
 	case "reset_remote":
 		return b.resetRemote(op)
+	case "get_upload_metadata":
+		return b.uploadMetadata(op)
+	case "complete_multipart_upload":
+		return b.completeMultipartUpload(op)
 	case "send_user_invite", "send_review_session_invite":
 		return map[string]any{"sent": true}, nil
 	case "get_widget_url":
@@ -220,7 +228,10 @@ func (b *batch) applyData(t *entityType, data, in map[string]any, existing *reco
 				return nil, validationError("%s.%s is immutable: it cannot be changed from %s to %s", t.name, k, describe(encodeValue(existing.data[k])), describe(encodeValue(val)))
 			}
 			if s, ok := val.(string); ok && p.Format == "foreign_key" {
-				if tgt, ok := b.m.types[fkTarget(p)]; ok && b.st.find(tgt, s) == nil {
+				// A subtype's id is a foreign key to its base type's row
+				// (FileComponent.id → Component.id): the row being created.
+				tgt, ok := b.m.types[fkTarget(p)]
+				if ok && !(t.s.IsPrimaryKey(k) && t.is(tgt.name)) && b.st.find(tgt, s) == nil {
 					return nil, validationError("%s.%s refers to %s %q, which does not exist", t.name, k, tgt.name, s)
 				}
 			}

@@ -24,6 +24,7 @@ func (b *batch) runQuery(action, expr string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.subqueries = map[*querylang.Query]map[string]bool{}
 	if len(q.GroupBy) > 0 || slices.ContainsFunc(q.Select, func(p querylang.Projection) bool { return p.Func != "" }) {
 		return b.runAggregate(action, t, q)
 	}
@@ -248,14 +249,12 @@ func (b *batch) candidates(t *entityType, e querylang.Expr) ([]*record, bool, er
 		}
 		var keys []string
 		if x.Subquery != nil {
-			vals, err := b.subqueryValues(x.Subquery)
+			set, err := b.subquerySet(x.Subquery)
 			if err != nil {
 				return nil, false, err
 			}
-			for _, v := range vals {
-				if s, ok := v.(string); ok {
-					keys = append(keys, s)
-				}
+			for k := range set {
+				keys = append(keys, k)
 			}
 		} else {
 			for _, v := range x.Values {
@@ -338,6 +337,38 @@ func (b *batch) subqueryValues(q *querylang.Query) ([]any, error) {
 	return out, nil
 }
 
+// subquerySet returns the values a sub-query selects, as valueKey strings,
+// computed once per query.
+func (b *batch) subquerySet(q *querylang.Query) (map[string]bool, error) {
+	if set, ok := b.subqueries[q]; ok {
+		return set, nil
+	}
+	vals, err := b.subqueryValues(q)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(vals))
+	for _, v := range vals {
+		if v != nil {
+			set[valueKey(v)] = true
+		}
+	}
+	if b.subqueries == nil {
+		b.subqueries = map[*querylang.Query]map[string]bool{}
+	}
+	b.subqueries[q] = set
+	return set, nil
+}
+
+// valueKey is the comparison key of a stored value: equal values (a
+// datetime and its UTC text included) have equal keys.
+func valueKey(v any) string {
+	if t, ok := v.(time.Time); ok {
+		return t.UTC().Format(wireDateTime)
+	}
+	return stringify(v)
+}
+
 // eval evaluates criteria against r.
 func (b *batch) eval(r *record, e querylang.Expr) (bool, error) {
 	switch x := e.(type) {
@@ -367,9 +398,9 @@ func (b *batch) eval(r *record, e querylang.Expr) (bool, error) {
 		return false, nil
 	case *querylang.In:
 		vals := b.values(r, x.Path)
-		var set []any
+		var set map[string]bool
 		if x.Subquery != nil {
-			sv, err := b.subqueryValues(x.Subquery)
+			sv, err := b.subquerySet(x.Subquery)
 			if err != nil {
 				return false, err
 			}
@@ -378,11 +409,8 @@ func (b *batch) eval(r *record, e querylang.Expr) (bool, error) {
 		found := false
 		for _, v := range vals {
 			if x.Subquery != nil {
-				for _, s := range set {
-					if equalValues(v, s) {
-						found = true
-						break
-					}
+				if v != nil && set[valueKey(v)] {
+					found = true
 				}
 			} else {
 				for _, lit := range x.Values {

@@ -62,6 +62,8 @@ type Server struct {
 	requests []RequestInfo
 	counts   map[string]int
 
+	files *fileStore
+
 	hub       *eventhub.Server
 	http      *http.Server
 	ln        net.Listener
@@ -129,6 +131,7 @@ func NewServer(opts ...Option) (*Server, error) {
 		counts:  map[string]int{},
 		latency: cfg.latency,
 		jitter:  cfg.jitter,
+		files:   newFileStore(),
 	}
 	for _, u := range cfg.users {
 		s.keys[u.name] = u.key
@@ -159,6 +162,10 @@ func NewServer(opts ...Option) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api", s.handleAPI)
 	mux.Handle("/socket.io/", s.hub)
+	mux.HandleFunc("/upload/", s.handleUpload)
+	mux.HandleFunc("GET /component/get", s.handleComponent)
+	mux.HandleFunc("GET /component/thumbnail", s.handleComponent)
+	mux.HandleFunc("GET /component/remove", s.handleComponent)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
