@@ -302,6 +302,21 @@ func (b *batch) serverDefaults(t *entityType, data map[string]any) {
 	for attr, v := range t.s.Classifiers() {
 		set(attr, v)
 	}
+	// Required flags without a schema default are false on the server
+	// (User.is_active, Group.local, AssetVersion.is_published), and a
+	// required status is the "Not started" one (AssetVersion).
+	for _, name := range t.s.Required {
+		p, ok := t.prop(name)
+		if !ok || data[name] != nil {
+			continue
+		}
+		switch {
+		case p.Type == "boolean":
+			data[name] = false
+		case name == "status_id":
+			data[name] = b.preferred("Status", "not started")
+		}
+	}
 }
 
 // preferred returns the id of the entity of typ named name (any case), or
