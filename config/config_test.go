@@ -1,0 +1,198 @@
+// Package config_test checks the deployable manifests of config/ against a real kube-apiserver:
+// the CRDs serve every kind, and config/default renders and applies with a server-side dry run.
+package config_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	ftrackv1alpha1 "github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
+)
+
+var k8s client.Client
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	env, err := testenv.Start(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	if err := ftrackv1alpha1.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	k8s, err = client.New(env.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// TestCRDsServeEachKind creates one object of each kind and reads it back.
+func TestCRDsServeEachKind(t *testing.T) {
+	ctx := t.Context()
+	ns := &unstructured.Unstructured{}
+	ns.SetAPIVersion("v1")
+	ns.SetKind("Namespace")
+	ns.SetName("smoke")
+	if err := k8s.Create(ctx, ns); err != nil {
+		t.Fatalf("creating namespace: %v", err)
+	}
+
+	objects := map[string]map[string]any{
+		"FtrackConnection": {
+			"metadata": map[string]any{"name": "studio", "namespace": "smoke"},
+			"spec": map[string]any{
+				"serverURL": "https://studio.ftrackapp.com",
+				"secretRef": map[string]any{"name": "studio-credentials"},
+			},
+		},
+		"ClusterFtrackConnection": {
+			"metadata": map[string]any{"name": "studio"},
+			"spec": map[string]any{
+				"serverURL": "https://studio.ftrackapp.com",
+				"secretRef": map[string]any{"name": "studio-credentials", "namespace": "smoke"},
+			},
+		},
+		"FtrackEntity": {
+			"metadata": map[string]any{"name": "show", "namespace": "smoke"},
+			"spec": map[string]any{
+				"connectionRef": map[string]any{"kind": "FtrackConnection", "name": "studio"},
+				"entityType":    "Project",
+			},
+		},
+	}
+	for kind, content := range objects {
+		t.Run(kind, func(t *testing.T) {
+			obj := &unstructured.Unstructured{Object: content}
+			obj.SetAPIVersion(ftrackv1alpha1.GroupVersion.String())
+			obj.SetKind(kind)
+			want := obj.DeepCopy()
+			if err := k8s.Create(ctx, obj); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			read := &unstructured.Unstructured{}
+			read.SetGroupVersionKind(want.GroupVersionKind())
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), read); err != nil {
+				t.Fatalf("read back: %v", err)
+			}
+			// The apiserver may add defaults; everything the test set must come back as it was.
+			if diff := cmp.Diff(want.Object["spec"], read.Object["spec"], cmpopts.IgnoreMapEntries(func(k string, _ any) bool {
+				return !hasKey(want.Object["spec"], k)
+			})); diff != "" {
+				t.Errorf("spec read back differs (-created +read):\n%s", diff)
+			}
+		})
+	}
+}
+
+// hasKey reports whether k is a key of m or of any map nested in it.
+func hasKey(m any, k string) bool {
+	mm, ok := m.(map[string]any)
+	if !ok {
+		return false
+	}
+	for key, v := range mm {
+		if key == k || hasKey(v, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCRDValidationRejectsBadURL shows that the CEL rule on serverURL is served.
+func TestCRDValidationRejectsBadURL(t *testing.T) {
+	conn := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{"name": "bad-url", "namespace": "default"},
+		"spec": map[string]any{
+			"serverURL": "ftp://studio.example",
+			"secretRef": map[string]any{"name": "studio-credentials"},
+		},
+	}}
+	conn.SetAPIVersion(ftrackv1alpha1.GroupVersion.String())
+	conn.SetKind("FtrackConnection")
+	err := k8s.Create(t.Context(), conn)
+	if err == nil {
+		t.Fatal("a serverURL with the ftp scheme was accepted")
+	}
+	if !strings.Contains(err.Error(), "serverURL") {
+		t.Errorf("the refusal does not name serverURL: %v", err)
+	}
+}
+
+// TestDefaultKustomizationAppliesWithServerSideDryRun renders config/default and applies every
+// object with a server-side dry run, so a manifest the apiserver would refuse fails here.
+func TestDefaultKustomizationAppliesWithServerSideDryRun(t *testing.T) {
+	objs := render(t, "default")
+	kinds := map[string]int{}
+	for _, obj := range objs {
+		kinds[obj.GetKind()]++
+	}
+	for _, kind := range []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service"} {
+		if kinds[kind] == 0 {
+			t.Errorf("config/default renders no %s (kinds rendered: %v)", kind, kinds)
+		}
+	}
+	if kinds["CustomResourceDefinition"] != 3 {
+		t.Errorf("config/default renders %d CRDs, want 3", kinds["CustomResourceDefinition"])
+	}
+	ctx := t.Context()
+	// The namespace must exist for a dry run of the namespaced objects to be admitted.
+	for _, obj := range objs {
+		if obj.GetKind() == "Namespace" {
+			if err := k8s.Create(ctx, obj.DeepCopy()); err != nil {
+				t.Fatalf("creating namespace %s: %v", obj.GetName(), err)
+			}
+		}
+	}
+	for _, obj := range objs {
+		if err := k8s.Patch(ctx, obj, client.Apply, client.FieldOwner("config-test"), client.ForceOwnership, client.DryRunAll); err != nil {
+			t.Errorf("server-side dry-run apply of %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+}
+
+func render(t *testing.T, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	resMap, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(root, "config", dir))
+	if err != nil {
+		t.Fatalf("rendering config/%s: %v", dir, err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, res := range resMap.Resources() {
+		m, err := res.Map()
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, &unstructured.Unstructured{Object: m})
+	}
+	return objs
+}

@@ -1,0 +1,119 @@
+// Package testenv starts the envtest control plane (kube-apiserver and etcd, built from source by
+// hack/envtest.sh) with the operator's CRDs installed, for tests and for the dev command.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// ModuleRoot returns the directory of the operator's go.mod, found by walking up from the
+// working directory.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(data, []byte("module github.com/ftrack-operator/ftrack-operator\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("testenv: no go.mod of github.com/ftrack-operator/ftrack-operator above the working directory")
+		}
+		dir = parent
+	}
+}
+
+var (
+	assetsOnce sync.Once
+	assetsDir  string
+	assetsErr  error
+)
+
+// BinaryAssets returns the directory holding kube-apiserver and etcd: KUBEBUILDER_ASSETS when it
+// is set, else the cache that hack/envtest.sh fills (building the binaries on first use).
+func BinaryAssets() (string, error) {
+	assetsOnce.Do(func() {
+		if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+			assetsDir = dir
+			return
+		}
+		root, err := ModuleRoot()
+		if err != nil {
+			assetsErr = err
+			return
+		}
+		cmd := exec.Command("bash", filepath.Join(root, "hack", "envtest.sh"))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			assetsErr = fmt.Errorf("testenv: building the control plane with hack/envtest.sh: %w", err)
+			return
+		}
+		assetsDir = strings.TrimSpace(string(out))
+	})
+	return assetsDir, assetsErr
+}
+
+// Environment is a running control plane.
+type Environment struct {
+	// Config reaches the kube-apiserver as an administrator.
+	Config *rest.Config
+	env    *envtest.Environment
+	once   sync.Once
+}
+
+// Start starts etcd and kube-apiserver with the CRDs of config/crd/bases installed. Stop it with
+// Stop. It needs no *testing.T, so it works from TestMain.
+func Start(ctx context.Context) (*Environment, error) {
+	assets, err := BinaryAssets()
+	if err != nil {
+		return nil, err
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("testenv: starting the control plane: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return &Environment{Config: cfg, env: env}, nil
+}
+
+// Stop stops the control plane and removes its data. It is safe to call more than once.
+func (e *Environment) Stop() error {
+	var err error
+	e.once.Do(func() { err = e.env.Stop() })
+	return err
+}
+
+// KubeConfig returns a kubeconfig file's contents for an administrator of the control plane.
+func (e *Environment) KubeConfig() ([]byte, error) {
+	user, err := e.env.ControlPlane.AddUser(envtest.User{Name: "ftrack-operator-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("testenv: adding an administrator: %w", err)
+	}
+	return user.KubeConfig()
+}
