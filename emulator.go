@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"io"
+
+	emulator "github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/cmd"
 )
 
-// runEmulator runs a standalone ftrack server emulator.
+// runEmulator runs a standalone ftrack server emulator, seeded like a fresh ftrack site, until
+// ctx is cancelled.
 func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return &usageError{msg: "the emulator command is not available in this build yet"}
+	return emulator.RunStandalone(ctx, args, stdout, stderr)
 }
