@@ -18,6 +18,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	ftrackv1alpha1 "github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/controllers"
 )
 
 // newScheme returns the scheme of every kind the manager reads or writes.
@@ -93,6 +94,11 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
+	conns, err := controllers.SetupConnections(mgr)
+	if err != nil {
+		return nil, err
+	}
+	_ = conns // The FtrackEntity reconciler borrows conns.Pool and consumes conns.Bridge.
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding the health check: %w", err)
 	}

@@ -1,0 +1,706 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+	ftevent "github.com/ftrack-operator/ftrack-operator/pkg/ftrack/event"
+)
+
+// +kubebuilder:rbac:groups=ftrack-operator.dev,resources=ftrackconnections;clusterftrackconnections,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=ftrack-operator.dev,resources=ftrackconnections/status;clusterftrackconnections/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=ftrack-operator.dev,resources=ftrackconnections/finalizers;clusterftrackconnections/finalizers,verbs=update
+// +kubebuilder:rbac:groups=ftrack-operator.dev,resources=ftrackentities,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Retry timing of the connection reconcilers.
+const (
+	// connectionRetryBase and connectionRetryMax bound the back-off of a connection that
+	// cannot connect (refused credentials, unreachable server): a refused key is not
+	// hammered, and a fixed Secret is picked up at once through the Secret watch anyway.
+	connectionRetryBase = 500 * time.Millisecond
+	connectionRetryMax  = 5 * time.Minute
+	// incompatibleRetry is how long an incompatible server is left alone.
+	incompatibleRetry = 15 * time.Minute
+	// inUseRecheck is the safety net while deletion waits for entities.
+	inUseRecheck = 5 * time.Minute
+	// conflictRetry requeues after a Kubernetes write conflict.
+	conflictRetry = time.Second
+)
+
+// SessionOpener opens an ftrack session; ftrack.NewSession is the real one.
+type SessionOpener func(ctx context.Context, opts ...ftrack.Option) (*ftrack.Session, error)
+
+// ConnectionReconciler reconciles FtrackConnection or ClusterFtrackConnection objects (one
+// reconciler per kind): it reads the credentials Secret, opens the connection's session in
+// the pool, replaces it when the settings or the Secret change, closes it when the
+// connection goes, and reports Ready, the event hub state and the server's details.
+type ConnectionReconciler struct {
+	// Client reads and writes the Kubernetes objects.
+	Client client.Client
+	// Kind is KindFtrackConnection or KindClusterFtrackConnection.
+	Kind string
+	// Pool holds the sessions.
+	Pool *SessionPool
+	// Bridge connects the sessions' event hubs to reconcile triggers.
+	Bridge *EventBridge
+	// Recorder records Events on the connections.
+	Recorder recorder.EventRecorder
+	// Log is the logger handed to the ftrack sessions.
+	Log logr.Logger
+	// NewSession opens sessions; nil means ftrack.NewSession.
+	NewSession SessionOpener
+}
+
+// connectionView gives the reconciler one shape for both kinds.
+type connectionView struct {
+	obj             client.Object
+	key             ConnectionKey
+	settings        *v1alpha1.ConnectionSettings
+	status          *v1alpha1.ConnectionStatus
+	secretNamespace string
+	secretName      string
+	keys            v1alpha1.SecretKeys
+	allowed         *v1alpha1.AllowedNamespaces
+}
+
+func (r *ConnectionReconciler) newObject() client.Object {
+	if r.Kind == KindClusterFtrackConnection {
+		return &v1alpha1.ClusterFtrackConnection{}
+	}
+	return &v1alpha1.FtrackConnection{}
+}
+
+func viewOf(obj client.Object) connectionView {
+	switch o := obj.(type) {
+	case *v1alpha1.FtrackConnection:
+		return connectionView{
+			obj: o, key: ConnectionKey{Kind: KindFtrackConnection, Namespace: o.Namespace, Name: o.Name},
+			settings: &o.Spec.ConnectionSettings, status: &o.Status,
+			secretNamespace: o.Namespace, secretName: o.Spec.SecretRef.Name, keys: o.Spec.SecretRef.SecretKeys,
+		}
+	case *v1alpha1.ClusterFtrackConnection:
+		return connectionView{
+			obj: o, key: ConnectionKey{Kind: KindClusterFtrackConnection, Name: o.Name},
+			settings: &o.Spec.ConnectionSettings, status: &o.Status,
+			secretNamespace: o.Spec.SecretRef.Namespace, secretName: o.Spec.SecretRef.Name, keys: o.Spec.SecretRef.SecretKeys,
+			allowed: &o.Spec.AllowedNamespaces,
+		}
+	}
+	panic(fmt.Sprintf("controllers: %T is not a connection", obj))
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *ConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := r.newObject()
+	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Gone without our finalizer (or after it): make sure no session outlives it.
+			key := ConnectionKey{Kind: r.Kind, Namespace: req.Namespace, Name: req.Name}
+			if r.Pool.remove(key) {
+				forgetConnectionMetrics(key.String())
+			}
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	v := viewOf(obj)
+	base := obj.DeepCopyObject().(client.Object)
+	before := viewOf(base).status.DeepCopy()
+	defer func() {
+		v.status.ObservedGeneration = obj.GetGeneration()
+		r.recordTransitions(v, before)
+		if equality.Semantic.DeepEqual(before, v.status) {
+			return
+		}
+		if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, fmt.Errorf("patching the status: %w", err))
+		}
+	}()
+
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return r.reconcileDelete(ctx, v)
+	}
+	if !controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerConnectionInUse) {
+		controllerutil.AddFinalizer(obj, v1alpha1.FinalizerConnectionInUse)
+		if err := r.Client.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				return ctrl.Result{RequeueAfter: conflictRetry}, nil
+			}
+			return ctrl.Result{}, fmt.Errorf("adding the finalizer: %w", err)
+		}
+		base = obj.DeepCopyObject().(client.Object)
+	}
+	return r.reconcileSession(ctx, v)
+}
+
+// reconcileDelete waits until no FtrackEntity uses the connection, then closes its session
+// and lets it go.
+func (r *ConnectionReconciler) reconcileDelete(ctx context.Context, v connectionView) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(v.obj, v1alpha1.FinalizerConnectionInUse) {
+		return ctrl.Result{}, nil
+	}
+	n, err := r.countUsers(ctx, v.key)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if n > 0 {
+		setCondition(v, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonInUse,
+			fmt.Sprintf("Deletion waits: %d FtrackEntity object(s) still use this connection.", n))
+		// Entity deletions trigger the next look; the requeue is a safety net.
+		return ctrl.Result{RequeueAfter: inUseRecheck}, nil
+	}
+	if r.Pool.remove(v.key) {
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonDisconnected, "Disconnect", "Session closed: the connection is being deleted.")
+	}
+	forgetConnectionMetrics(v.key.String())
+	base := v.obj.DeepCopyObject().(client.Object)
+	controllerutil.RemoveFinalizer(v.obj, v1alpha1.FinalizerConnectionInUse)
+	if err := r.Client.Patch(ctx, v.obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// countUsers returns how many FtrackEntity objects name the connection.
+func (r *ConnectionReconciler) countUsers(ctx context.Context, key ConnectionKey) (int, error) {
+	var list v1alpha1.FtrackEntityList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{IndexFtrackEntityByConnection: key.String()}); err != nil {
+		return 0, fmt.Errorf("listing the entities that use the connection: %w", err)
+	}
+	return len(list.Items), nil
+}
+
+// credentials are what a session is opened with. String never shows the key.
+type credentials struct {
+	apiUser string
+	apiKey  string
+	caPEM   []byte
+}
+
+// String implements fmt.Stringer without the key.
+func (c credentials) String() string { return "credentials{user: " + c.apiUser + "}" }
+
+// GoString implements fmt.GoStringer without the key.
+func (c credentials) GoString() string { return c.String() }
+
+// notReady is a reason and message for the Ready condition, with the outcome of the reconcile.
+type notReady struct {
+	reason  string
+	message string
+	result  ctrl.Result
+	err     error
+}
+
+// reconcileSession makes the pool hold a session equal to the spec and the Secret.
+func (r *ConnectionReconciler) reconcileSession(ctx context.Context, v connectionView) (ctrl.Result, error) {
+	if nr := r.validate(v); nr != nil {
+		return r.fail(v, nr, nil)
+	}
+	creds, nr := r.readCredentials(ctx, v)
+	if nr != nil {
+		return r.fail(v, nr, nil)
+	}
+	fingerprint, credHash := fingerprints(v, creds)
+	existing, ok := r.Pool.Get(v.key)
+	if ok && existing.fingerprint == fingerprint {
+		return r.reconcileExisting(ctx, v, existing)
+	}
+	conn, err := r.open(ctx, v, creds, fingerprint, credHash)
+	if err != nil {
+		return r.fail(v, classify(v, creds, err), existing)
+	}
+	r.Pool.put(conn)
+	switch {
+	case existing == nil:
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonConnected, "Connect",
+			"Connected to %s as %s (server version %s).", conn.serverURL, conn.apiUser, conn.session.ServerVersion())
+	case existing.credentials != credHash:
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonCredentialsChanged, "Reconnect",
+			"The credentials changed; a new session as %s replaced the old one.", conn.apiUser)
+	default:
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonConnected, "Reconnect",
+			"The settings changed; a new session to %s replaced the old one.", conn.serverURL)
+	}
+	if conn.insecure {
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonInsecureTLS, "Connect",
+			"TLS certificate verification is off (spec.tls.insecureSkipVerify): anyone on the network path can read the API key.")
+	}
+	r.Pool.setReady(conn, true)
+	r.reportConnected(v, conn)
+	return ctrl.Result{RequeueAfter: Jitter(v.settings.ResyncPeriod())}, nil
+}
+
+// reconcileExisting checks a session that still matches the spec. While its event hub is up
+// the server is known to be there; otherwise one cheap request tells.
+func (r *ConnectionReconciler) reconcileExisting(ctx context.Context, v connectionView, c *Connection) (ctrl.Result, error) {
+	if !c.hubEnabled || !c.session.EventHub().Connected() {
+		pctx, cancel := context.WithTimeout(ctx, v.settings.RequestTimeout())
+		_, err := c.session.Call(pctx, []map[string]any{{"action": "query_server_information"}})
+		cancel()
+		if err != nil {
+			r.Pool.setReady(c, false)
+			nr := classify(v, credentials{apiUser: c.apiUser}, err)
+			setCondition(v, v1alpha1.ConditionReady, metav1.ConditionFalse, nr.reason, nr.message)
+			r.reportEventHub(v, c)
+			return nr.result, nr.err
+		}
+	}
+	r.Pool.setReady(c, true)
+	r.reportConnected(v, c)
+	return ctrl.Result{RequeueAfter: Jitter(v.settings.ResyncPeriod())}, nil
+}
+
+// fail reports nr. A session that no longer matches the spec is closed: entities must not
+// keep writing with credentials or settings that were withdrawn.
+func (r *ConnectionReconciler) fail(v connectionView, nr *notReady, existing *Connection) (ctrl.Result, error) {
+	if existing == nil {
+		existing, _ = r.Pool.Get(v.key)
+	}
+	if existing != nil && r.Pool.remove(v.key) {
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonDisconnected, "Disconnect",
+			"Session closed: %s", nr.message)
+	}
+	setCondition(v, v1alpha1.ConditionReady, metav1.ConditionFalse, nr.reason, nr.message)
+	r.reportEventHub(v, nil)
+	return nr.result, nr.err
+}
+
+// validate checks what the CRD schema cannot.
+func (r *ConnectionReconciler) validate(v connectionView) *notReady {
+	if v.settings.EventHubEnabled() {
+		if _, err := ftevent.ParseExpression(v.settings.EventHubSubscription()); err != nil {
+			return terminal(v1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.eventHub.subscription is not a valid subscription expression: %v", err))
+		}
+	}
+	if v.allowed != nil && v.allowed.Selector != nil {
+		if _, err := metav1.LabelSelectorAsSelector(v.allowed.Selector); err != nil {
+			return terminal(v1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.allowedNamespaces.selector is not valid: %v", err))
+		}
+	}
+	return nil
+}
+
+func terminal(reason, message string) *notReady {
+	return &notReady{reason: reason, message: message, err: reconcile.TerminalError(errors.New(message))}
+}
+
+// readCredentials reads the API user and key, and the CA bundle.
+func (r *ConnectionReconciler) readCredentials(ctx context.Context, v connectionView) (credentials, *notReady) {
+	var secret corev1.Secret
+	ref := types.NamespacedName{Namespace: v.secretNamespace, Name: v.secretName}
+	if err := r.Client.Get(ctx, ref, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			// The Secret watch brings the connection back when the Secret appears.
+			return credentials{}, &notReady{reason: v1alpha1.ReasonSecretNotFound,
+				message: fmt.Sprintf("Secret %s not found.", ref)}
+		}
+		return credentials{}, &notReady{reason: v1alpha1.ReasonSecretNotFound,
+			message: fmt.Sprintf("Secret %s cannot be read.", ref), err: fmt.Errorf("reading Secret %s: %w", ref, err)}
+	}
+	var creds credentials
+	key := v.keys.APIKey()
+	creds.apiKey = string(secret.Data[key])
+	if creds.apiKey == "" {
+		return credentials{}, &notReady{reason: v1alpha1.ReasonSecretKeyMissing,
+			message: fmt.Sprintf("Secret %s has no key %q (the API key).", ref, key)}
+	}
+	creds.apiUser = v.settings.APIUser
+	if creds.apiUser == "" {
+		userKey := v.keys.APIUser()
+		creds.apiUser = string(secret.Data[userKey])
+		if creds.apiUser == "" {
+			return credentials{}, &notReady{reason: v1alpha1.ReasonSecretKeyMissing,
+				message: fmt.Sprintf("Secret %s has no key %q (the API user) and spec.apiUser is empty.", ref, userKey)}
+		}
+	}
+	if v.settings.TLS != nil && v.settings.TLS.CABundleRef != nil {
+		pem, nr := r.readCABundle(ctx, v.secretNamespace, v.settings.TLS.CABundleRef)
+		if nr != nil {
+			return credentials{}, nr
+		}
+		creds.caPEM = pem
+	}
+	return creds, nil
+}
+
+// readCABundle reads the PEM bundle a CABundleReference names.
+func (r *ConnectionReconciler) readCABundle(ctx context.Context, namespace string, ref *v1alpha1.CABundleReference) ([]byte, *notReady) {
+	name := types.NamespacedName{Namespace: namespace, Name: ref.Name}
+	var data []byte
+	var err error
+	switch ref.Kind {
+	case "ConfigMap":
+		var cm corev1.ConfigMap
+		if err = r.Client.Get(ctx, name, &cm); err == nil {
+			data = []byte(cm.Data[ref.BundleKey()])
+			if len(data) == 0 {
+				data = cm.BinaryData[ref.BundleKey()]
+			}
+		}
+	default:
+		var s corev1.Secret
+		if err = r.Client.Get(ctx, name, &s); err == nil {
+			data = s.Data[ref.BundleKey()]
+		}
+	}
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &notReady{reason: v1alpha1.ReasonSecretNotFound, message: fmt.Sprintf("CA bundle %s %s not found.", ref.Kind, name)}
+		}
+		return nil, &notReady{reason: v1alpha1.ReasonSecretNotFound, message: fmt.Sprintf("CA bundle %s %s cannot be read.", ref.Kind, name), err: err}
+	}
+	if len(data) == 0 {
+		return nil, &notReady{reason: v1alpha1.ReasonSecretKeyMissing, message: fmt.Sprintf("CA bundle %s %s has no key %q.", ref.Kind, name, ref.BundleKey())}
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		return nil, terminal(v1alpha1.ReasonInvalidTLS, fmt.Sprintf("CA bundle %s %s key %q holds no PEM certificate.", ref.Kind, name, ref.BundleKey()))
+	}
+	return data, nil
+}
+
+// fingerprints hash what a session depends on: everything (to know when to replace it) and
+// the credentials alone (to tell a rotation from a settings change). Only hashes are kept.
+func fingerprints(v connectionView, c credentials) (all, creds string) {
+	settings, _ := json.Marshal(v.settings)
+	h := sha256.New()
+	h.Write([]byte(c.apiUser + "\x00" + c.apiKey + "\x00"))
+	h.Write(c.caPEM)
+	creds = hex.EncodeToString(h.Sum(nil))
+	h.Write(settings)
+	all = hex.EncodeToString(h.Sum(nil))
+	return all, creds
+}
+
+// open opens a new session for the connection; it is not in the pool yet.
+func (r *ConnectionReconciler) open(ctx context.Context, v connectionView, creds credentials, fingerprint, credHash string) (*Connection, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	insecure := false
+	if t := v.settings.TLS; t != nil {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if len(creds.caPEM) > 0 {
+			roots, err := x509.SystemCertPool()
+			if err != nil || roots == nil {
+				roots = x509.NewCertPool()
+			}
+			roots.AppendCertsFromPEM(creds.caPEM)
+			cfg.RootCAs = roots
+		}
+		if t.InsecureSkipVerify {
+			cfg.InsecureSkipVerify = true //nolint:gosec // Asked for in the spec; a warning Event is recorded on every connect.
+			insecure = true
+		}
+		transport.TLSClientConfig = cfg
+	}
+	perSecond, burst := v.settings.RequestBudget()
+	limiter := rate.NewLimiter(rate.Limit(perSecond), burst)
+	label := v.key.String()
+	hc := &http.Client{Transport: &budgetTransport{connection: label, limiter: limiter, base: transport}}
+	timeout := v.settings.RequestTimeout()
+	log := r.Log.WithValues("connection", label)
+	opts := []ftrack.Option{
+		ftrack.WithServerURL(v.settings.ServerURL),
+		ftrack.WithAPIUser(creds.apiUser),
+		ftrack.WithAPIKey(creds.apiKey),
+		ftrack.WithTimeout(timeout),
+		ftrack.WithHTTPClient(hc),
+		ftrack.WithLogger(slog.New(logr.ToSlogHandler(log))),
+		// Sessions of different servers must not share one cache file.
+		ftrack.WithoutSchemaCache(),
+		// Entities are read fresh by each reconcile; lazy loading would hide requests.
+		ftrack.WithAutoPopulate(false),
+		ftrack.WithPluginPaths(),
+	}
+	newSession := r.NewSession
+	if newSession == nil {
+		newSession = ftrack.NewSession
+	}
+	// Server information and schemas: two requests, each bounded by the timeout.
+	octx, cancel := context.WithTimeout(ctx, 2*timeout+time.Second)
+	defer cancel()
+	s, err := newSession(octx, opts...)
+	if err != nil {
+		transport.CloseIdleConnections()
+		return nil, err
+	}
+	return &Connection{
+		key:          v.key,
+		session:      s,
+		limiter:      limiter,
+		resync:       v.settings.ResyncPeriod(),
+		fingerprint:  fingerprint,
+		credentials:  credHash,
+		connectedAt:  time.Now(),
+		serverURL:    s.ServerURL(),
+		apiUser:      creds.apiUser,
+		insecure:     insecure,
+		hubEnabled:   v.settings.EventHubEnabled(),
+		subscription: v.settings.EventHubSubscription(),
+		done:         make(chan struct{}),
+	}, nil
+}
+
+// classify maps a session error to the Ready condition and the reconcile outcome. Messages
+// come from the ftrack client, which removes the key from everything it reports.
+func classify(v connectionView, creds credentials, err error) *notReady {
+	var rl *ftrack.RateLimitError
+	switch {
+	case errors.Is(err, ftrack.ErrInvalidCredentials), errors.Is(err, ftevent.ErrUnauthorized):
+		// Backoff, not a loop: a fixed Secret is noticed at once through the watch.
+		return &notReady{reason: v1alpha1.ReasonInvalidCredentials,
+			message: fmt.Sprintf("ftrack refused the API key of user %q.", creds.apiUser),
+			err:     fmt.Errorf("connecting to %s: the server refused the credentials of user %q", v.settings.ServerURL, creds.apiUser)}
+	case errors.Is(err, ftrack.ErrPermissionDenied):
+		return &notReady{reason: v1alpha1.ReasonInvalidCredentials,
+			message: fmt.Sprintf("User %q may not use the ftrack API: %v", creds.apiUser, err),
+			err:     fmt.Errorf("connecting to %s: %w", v.settings.ServerURL, err)}
+	case errors.As(err, &rl):
+		return &notReady{reason: v1alpha1.ReasonRateLimited,
+			message: fmt.Sprintf("The server asked to slow down: %v", err),
+			result:  ctrl.Result{RequeueAfter: max(rl.RetryAfter, time.Second)}}
+	case errors.Is(err, ftrack.ErrServerCompatibility):
+		return &notReady{reason: v1alpha1.ReasonIncompatibleServer,
+			message: fmt.Sprintf("The server at %s is not supported: %v", v.settings.ServerURL, err),
+			result:  ctrl.Result{RequeueAfter: incompatibleRetry}}
+	default:
+		return &notReady{reason: v1alpha1.ReasonServerUnreachable,
+			message: fmt.Sprintf("The server at %s cannot be used: %v", v.settings.ServerURL, err),
+			err:     fmt.Errorf("connecting to %s: %w", v.settings.ServerURL, err)}
+	}
+}
+
+// reportConnected writes a ready connection's status.
+func (r *ConnectionReconciler) reportConnected(v connectionView, c *Connection) {
+	setCondition(v, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected,
+		fmt.Sprintf("Connected to %s as %s.", c.serverURL, c.apiUser))
+	v.status.ServerVersion = c.session.ServerVersion()
+	if set := c.session.Schemas(); set != nil {
+		v.status.SchemaHash = set.Hash()
+		v.status.EntityTypes = int32(set.Len()) //nolint:gosec // a schema has far fewer than 2^31 types.
+	}
+	at := metav1.NewTime(c.connectedAt.Truncate(time.Second))
+	v.status.LastConnectedTime = &at
+	if t, ok := c.LastEventTime(); ok {
+		lt := metav1.NewTime(t.Truncate(time.Second))
+		v.status.LastEventTime = &lt
+	}
+	r.reportEventHub(v, c)
+}
+
+// reportEventHub writes the EventHubConnected condition and the reconnect count.
+func (r *ConnectionReconciler) reportEventHub(v connectionView, c *Connection) {
+	switch {
+	case !v.settings.EventHubEnabled():
+		setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisabled,
+			"The event hub is disabled (spec.eventHub.enabled); changes made in ftrack are noticed at the next resync.")
+	case c == nil:
+		setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisconnected,
+			"No session is open.")
+	default:
+		hub := c.session.EventHub()
+		stats := hub.Stats()
+		if stats.Connects > 1 {
+			v.status.EventHubReconnects = int64(stats.Connects - 1) //nolint:gosec // a count of reconnections.
+		} else {
+			v.status.EventHubReconnects = 0
+		}
+		switch {
+		case hub.Connected():
+			setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected,
+				fmt.Sprintf("Subscribed to %q.", c.subscription))
+		case stats.Connects == 0:
+			setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonConnecting,
+				"Connecting to the event hub.")
+		default:
+			setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisconnected,
+				"The event hub connection was lost; reconnecting. Entities are resynchronised once it is back.")
+		}
+	}
+}
+
+// recordTransitions records Events when the event hub condition changed status.
+func (r *ConnectionReconciler) recordTransitions(v connectionView, before *v1alpha1.ConnectionStatus) {
+	old := meta.FindStatusCondition(before.Conditions, v1alpha1.ConditionEventHubConnected)
+	cur := meta.FindStatusCondition(v.status.Conditions, v1alpha1.ConditionEventHubConnected)
+	if cur == nil || (old != nil && old.Status == cur.Status) {
+		return
+	}
+	switch {
+	case cur.Status == metav1.ConditionTrue:
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonEventHubConnected, "Connect", cur.Message)
+	case old != nil && old.Status == metav1.ConditionTrue:
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonEventHubDisconnected, "Disconnect", cur.Message)
+	}
+	if cur.Reason == v1alpha1.ReasonInUse && (old == nil || old.Reason != v1alpha1.ReasonInUse) {
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonInUse, "Delete", cur.Message)
+	}
+}
+
+func setCondition(v connectionView, typ string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&v.status.Conditions, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: v.obj.GetGeneration(),
+	})
+}
+
+// SetupWithManager registers the reconciler for its kind, watching the Secrets and ConfigMaps
+// the connections read, the FtrackEntity objects that use them, and the bridge's triggers.
+func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	name := "ftrackconnection"
+	if r.Kind == KindClusterFtrackConnection {
+		name = "clusterftrackconnection"
+	}
+	entityToConnection := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		e, ok := obj.(*v1alpha1.FtrackEntity)
+		if !ok {
+			return nil
+		}
+		key := ConnectionKeyFor(e.Namespace, e.Spec.ConnectionRef)
+		if key.Kind != r.Kind {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: key.NamespacedName()}}
+	})
+	// Only deletions matter here: a connection being deleted waits for its entities.
+	entityCount := predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+		UpdateFunc:  func(event.UpdateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		For(r.newObject()).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing("Secret"))).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing("ConfigMap"))).
+		Watches(&v1alpha1.FtrackEntity{}, entityToConnection, builder.WithPredicates(entityCount)).
+		WatchesRawSource(r.Bridge.connectionSource(r.Kind)).
+		WithOptions(controller.Options{
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](connectionRetryBase, connectionRetryMax),
+		}).
+		Complete(r)
+}
+
+// referencing maps a Secret or ConfigMap to the connections of this kind that read it.
+func (r *ConnectionReconciler) referencing(kind string) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		value := kind + "/" + obj.GetNamespace() + "/" + obj.GetName()
+		var reqs []reconcile.Request
+		if r.Kind == KindClusterFtrackConnection {
+			var list v1alpha1.ClusterFtrackConnectionList
+			if err := r.Client.List(ctx, &list, client.MatchingFields{IndexConnectionBySecret: value}); err != nil {
+				ctrl.LoggerFrom(ctx).Error(err, "listing the connections that read a "+kind)
+				return nil
+			}
+			for _, c := range list.Items {
+				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: c.Name}})
+			}
+			return reqs
+		}
+		var list v1alpha1.FtrackConnectionList
+		if err := r.Client.List(ctx, &list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{IndexConnectionBySecret: value}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing the connections that read a "+kind)
+			return nil
+		}
+		for _, c := range list.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
+		}
+		return reqs
+	}
+}
+
+// connectionSecretIndexValues are the IndexConnectionBySecret values of a connection.
+func connectionSecretIndexValues(obj client.Object) []string {
+	v := viewOf(obj)
+	out := []string{"Secret/" + v.secretNamespace + "/" + v.secretName}
+	if t := v.settings.TLS; t != nil && t.CABundleRef != nil {
+		out = append(out, t.CABundleRef.Kind+"/"+v.secretNamespace+"/"+t.CABundleRef.Name)
+	}
+	return out
+}
+
+// Connections is the connection side of the operator, as SetupConnections wires it: the
+// entity reconciler borrows sessions from Pool and consumes Bridge's triggers.
+type Connections struct {
+	// Pool holds one session per connection.
+	Pool *SessionPool
+	// Bridge turns event hub events into FtrackEntity reconcile triggers.
+	Bridge *EventBridge
+}
+
+// SetupConnections registers the field indexes (IndexFtrackEntityByID,
+// IndexFtrackEntityByConnection, IndexConnectionBySecret), the session pool, the event bridge
+// and the FtrackConnection and ClusterFtrackConnection reconcilers with mgr.
+func SetupConnections(mgr ctrl.Manager) (*Connections, error) {
+	ctx := context.Background()
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &v1alpha1.FtrackEntity{}, IndexFtrackEntityByID, entityIndexValues); err != nil {
+		return nil, fmt.Errorf("indexing FtrackEntity by id: %w", err)
+	}
+	if err := idx.IndexField(ctx, &v1alpha1.FtrackEntity{}, IndexFtrackEntityByConnection, entityConnectionIndexValues); err != nil {
+		return nil, fmt.Errorf("indexing FtrackEntity by connection: %w", err)
+	}
+	for _, obj := range []client.Object{&v1alpha1.FtrackConnection{}, &v1alpha1.ClusterFtrackConnection{}} {
+		if err := idx.IndexField(ctx, obj, IndexConnectionBySecret, connectionSecretIndexValues); err != nil {
+			return nil, fmt.Errorf("indexing %T by Secret: %w", obj, err)
+		}
+	}
+	log := mgr.GetLogger().WithName("ftrack")
+	pool := NewSessionPool()
+	bridge := NewEventBridge(mgr.GetClient(), pool, mgr.GetLogger().WithName("eventbridge"))
+	if err := mgr.Add(pool); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(bridge); err != nil {
+		return nil, err
+	}
+	for _, kind := range []string{KindFtrackConnection, KindClusterFtrackConnection} {
+		r := &ConnectionReconciler{
+			Client:   mgr.GetClient(),
+			Kind:     kind,
+			Pool:     pool,
+			Bridge:   bridge,
+			Recorder: mgr.GetEventRecorder("ftrack-operator"),
+			Log:      log,
+		}
+		if err := r.SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the %s reconciler: %w", kind, err)
+		}
+	}
+	return &Connections{Pool: pool, Bridge: bridge}, nil
+}
