@@ -605,7 +605,9 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
-		For(r.newObject()).
+		// Status writes (ours included) must not trigger a reconcile: a connection that
+		// cannot connect would otherwise retry in a loop instead of backing off.
+		For(r.newObject(), builder.WithPredicates(specOrDeletionChanged)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing("Secret"))).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing("ConfigMap"))).
 		Watches(&v1alpha1.FtrackEntity{}, entityToConnection, builder.WithPredicates(entityCount)).
@@ -614,6 +616,18 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](connectionRetryBase, connectionRetryMax),
 		}).
 		Complete(r)
+}
+
+// specOrDeletionChanged passes creations, deletions and updates that change the spec or
+// start the deletion.
+var specOrDeletionChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		if e.ObjectOld == nil || e.ObjectNew == nil {
+			return true
+		}
+		return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() ||
+			e.ObjectOld.GetDeletionTimestamp().IsZero() != e.ObjectNew.GetDeletionTimestamp().IsZero()
+	},
 }
 
 // referencing maps a Secret or ConfigMap to the connections of this kind that read it.

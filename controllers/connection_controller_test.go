@@ -1,0 +1,505 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
+)
+
+// Timeouts of the envtest scenarios: generous for a loaded machine, far below the resync
+// interval, so a reconcile that only happens at resync time fails the test.
+const (
+	soon    = 20 * time.Second
+	briefly = 10 * time.Second
+)
+
+func fcKey(namespace, name string) ConnectionKey {
+	return ConnectionKey{Kind: KindFtrackConnection, Namespace: namespace, Name: name}
+}
+
+// pooled waits for the pool to hold a Ready connection for key other than not, and returns it.
+func pooled(t *testing.T, key ConnectionKey, not *Connection) *Connection {
+	t.Helper()
+	var c *Connection
+	waitFor(t, soon, "a ready pooled session for "+key.String(), func() error {
+		got, ok := suiteConnections.Pool.Get(key)
+		switch {
+		case !ok:
+			return errors.New("no session in the pool")
+		case got == not:
+			return errors.New("still the old session")
+		case !got.Ready():
+			return errors.New("session not ready")
+		}
+		c = got
+		return nil
+	})
+	return c
+}
+
+// eventReasons returns the reasons of the Events recorded on obj.
+func eventReasons(ctx context.Context, namespace, name string) ([]string, error) {
+	var list eventsv1.EventList
+	if err := k8sClient.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
+	var reasons []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == name {
+			reasons = append(reasons, e.Reason)
+		}
+	}
+	return reasons, nil
+}
+
+func hasEvent(ctx context.Context, namespace, name, reason string) func() error {
+	return func() error {
+		reasons, err := eventReasons(ctx, namespace, name)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(reasons, reason) {
+			return fmt.Errorf("no %s Event among %v", reason, reasons)
+		}
+		return nil
+	}
+}
+
+func TestConnectionSecretAppearsLater(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns := newNamespace(t, nil)
+	key := fcKey(ns, "studio")
+	createConnection(t, ns, key.Name, ftrackServer.URL, "ftrack-credentials")
+
+	waitFor(t, soon, "SecretNotFound", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound))
+	if _, err := suiteConnections.Pool.Acquire(ctx, k8sClient, ns, v1alpha1.ConnectionReference{Name: key.Name}); !errors.Is(err, ErrConnectionNotReady) {
+		t.Fatalf("Acquire before the Secret exists: got %v, want ErrConnectionNotReady", err)
+	}
+
+	createSecret(t, ns, "ftrack-credentials", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+	waitFor(t, briefly, "Ready after the Secret appeared", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	waitFor(t, briefly, "EventHubConnected", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+
+	st, _, err := connectionStatus(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := struct {
+		Version     string
+		Hash        string
+		EntityTypes int32
+		Connected   bool
+	}{ftracktest.DefaultVersion, ftrackServer.Schema().Hash(), int32(ftrackServer.Schema().Len()), true}
+	got := struct {
+		Version     string
+		Hash        string
+		EntityTypes int32
+		Connected   bool
+	}{st.ServerVersion, st.SchemaHash, st.EntityTypes, st.LastConnectedTime != nil}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+
+	c, err := suiteConnections.Pool.Acquire(ctx, k8sClient, ns, v1alpha1.ConnectionReference{Name: key.Name})
+	if err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	if c.Session().Closed() || c.ClientToken() == "" || c.Limiter() == nil || c.Schemas().Len() == 0 {
+		t.Errorf("Acquire returned an unusable connection: closed %v, token %q", c.Session().Closed(), c.ClientToken())
+	}
+	waitFor(t, briefly, "a Connected Event", hasEvent(ctx, ns, key.Name, v1alpha1.EventReasonConnected))
+}
+
+func TestConnectionInvalidCredentialsBacksOff(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns := newNamespace(t, nil)
+	key := fcKey(ns, "studio")
+	user := "nobody-" + ns // unique, so the emulator's request log tells this test's requests apart
+	wrongKey := "wrong-key-" + ns
+	secret := createSecret(t, ns, "creds", credentialsData(user, wrongKey))
+	createConnection(t, ns, key.Name, ftrackServer.URL, secret.Name)
+
+	waitFor(t, soon, "InvalidCredentials", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonInvalidCredentials))
+	attempts := func() []time.Time {
+		var at []time.Time
+		for _, r := range ftrackServer.Requests() {
+			if r.User == user {
+				at = append(at, r.Time)
+			}
+		}
+		return at
+	}
+	waitFor(t, soon, "four attempts", func() error {
+		if n := len(attempts()); n < 4 {
+			return fmt.Errorf("%d attempts", n)
+		}
+		return nil
+	})
+	// A retry loop would send the attempts back to back; back-off spaces them out, each gap
+	// longer than the previous one's half.
+	at := attempts()
+	for i := 1; i < 4; i++ {
+		gap := at[i].Sub(at[i-1])
+		if gap < 300*time.Millisecond {
+			t.Errorf("attempt %d came %s after the previous one; want back-off", i+1, gap)
+		}
+	}
+	if total := at[3].Sub(at[0]); total < 1500*time.Millisecond {
+		t.Errorf("4 attempts within %s; want exponential back-off", total)
+	}
+
+	// A fixed Secret is picked up at once, not after the back-off.
+	secret.StringData = credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey)
+	if err := k8sClient.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, briefly, "Ready after the Secret was fixed", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+}
+
+// valueCloser records whether the pool closed a per-connection value.
+type valueCloser struct{ closed chan struct{} }
+
+func (v *valueCloser) Close() error { close(v.closed); return nil }
+
+type testValueKey struct{}
+
+func TestConnectionKeyRotation(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns := newNamespace(t, nil)
+	key := fcKey(ns, "studio")
+	secret := createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+	createConnection(t, ns, key.Name, ftrackServer.URL, secret.Name)
+	old := pooled(t, key, nil)
+	value := old.LoadOrStore(testValueKey{}, func() any { return &valueCloser{closed: make(chan struct{})} }).(*valueCloser)
+
+	secret.StringData = credentialsData(rotatedUser, rotatedAPIKey)
+	if err := k8sClient.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	replaced := pooled(t, key, old)
+	if got := replaced.Session().APIUser(); got != rotatedUser {
+		t.Errorf("new session acts as %q, want %q", got, rotatedUser)
+	}
+	if !old.Session().Closed() {
+		t.Error("the old session is still open")
+	}
+	select {
+	case <-old.Done():
+	default:
+		t.Error("the old connection's Done is not closed")
+	}
+	select {
+	case <-value.closed:
+	default:
+		t.Error("the old connection's values were not closed")
+	}
+	if _, ok := replaced.Value(testValueKey{}); ok {
+		t.Error("the new connection inherited the old one's values")
+	}
+	if replaced.ClientToken() == old.ClientToken() {
+		t.Error("the new session reuses the old client token")
+	}
+	waitFor(t, briefly, "a CredentialsChanged Event", hasEvent(ctx, ns, key.Name, v1alpha1.EventReasonCredentialsChanged))
+	waitFor(t, briefly, "Ready", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+}
+
+// freeAddress returns a loopback address nothing listens on.
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// newFtrackServer starts an emulator of the test's own.
+func newFtrackServer(t *testing.T, opts ...ftracktest.Option) *ftracktest.Server {
+	t.Helper()
+	s, err := ftracktest.NewServer(append([]ftracktest.Option{ftracktest.WithHeartbeatInterval(time.Second)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestConnectionServerDownThenUp(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns := newNamespace(t, nil)
+	key := fcKey(ns, "studio")
+	addr := freeAddress(t)
+	secret := createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+	createConnection(t, ns, key.Name, "http://"+addr, secret.Name)
+
+	waitFor(t, soon, "ServerUnreachable while nothing listens", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonServerUnreachable))
+	server := newFtrackServer(t, ftracktest.WithAddress(addr))
+	waitFor(t, soon, "Ready once the server is up", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	waitFor(t, soon, "EventHubConnected", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	first := pooled(t, key, nil)
+
+	// The server goes away while the session is open: the event hub notices at once and the
+	// flood gate shuts.
+	if err := server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, soon, "ServerUnreachable after the server stopped", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonServerUnreachable))
+	waitFor(t, briefly, "EventHubConnected=False", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisconnected))
+	if _, err := suiteConnections.Pool.Acquire(ctx, k8sClient, ns, v1alpha1.ConnectionReference{Name: key.Name}); !errors.Is(err, ErrConnectionNotReady) {
+		t.Fatalf("Acquire while the server is down: got %v, want ErrConnectionNotReady", err)
+	}
+
+	newFtrackServer(t, ftracktest.WithAddress(addr))
+	waitFor(t, 45*time.Second, "Ready once the server is back", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	waitFor(t, 45*time.Second, "EventHubConnected again", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	if c := pooled(t, key, nil); c != first {
+		t.Error("the session was replaced; a server outage should not need a new one")
+	}
+	st, _, err := connectionStatus(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.EventHubReconnects < 1 {
+		t.Errorf("eventHubReconnects = %d, want at least 1", st.EventHubReconnects)
+	}
+}
+
+func TestConnectionEventHubDropped(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns := newNamespace(t, nil)
+	key := fcKey(ns, "studio")
+	server := newFtrackServer(t)
+	secret := createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+	createConnection(t, ns, key.Name, server.URL, secret.Name)
+	waitFor(t, soon, "EventHubConnected", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	entity := createEntity(t, ns, "shot", key.Name, "0f4a5c3e-0000-4000-8000-000000000001")
+	triggers, stop := suiteConnections.Bridge.Subscribe(DefaultTriggerBuffer)
+	defer stop()
+
+	if n := server.DropEventHubConnections(); n != 1 {
+		t.Fatalf("dropped %d event hub connections, want 1", n)
+	}
+	waitFor(t, soon, "an EventHubDisconnected Event", hasEvent(ctx, ns, key.Name, v1alpha1.EventReasonEventHubDisconnected))
+	waitFor(t, soon, "EventHubConnected again, reconnect counted", func() error {
+		if err := conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected)(); err != nil {
+			return err
+		}
+		st, _, err := connectionStatus(ctx, key)
+		if err != nil {
+			return err
+		}
+		if st.EventHubReconnects != 1 {
+			return fmt.Errorf("eventHubReconnects = %d", st.EventHubReconnects)
+		}
+		return nil
+	})
+	// Events missed while disconnected are not replayed: every entity is enqueued once.
+	waitForTrigger(t, triggers, ns, entity.Name)
+}
+
+// waitForTrigger waits for a trigger of the entity namespace/name.
+func waitForTrigger(t *testing.T, triggers <-chan event.GenericEvent, namespace, name string) {
+	t.Helper()
+	timeout := time.After(soon)
+	for {
+		select {
+		case ev := <-triggers:
+			if ev.Object.GetNamespace() == namespace && ev.Object.GetName() == name {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no trigger for %s/%s within %s", namespace, name, soon)
+		}
+	}
+}
+
+func TestConnectionSecretOfAnotherNamespace(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns, other := newNamespace(t, nil), newNamespace(t, nil)
+	createSecret(t, other, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+
+	// The API has no field for another namespace: the server drops it.
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": v1alpha1.GroupVersion.String(),
+		"kind":       KindFtrackConnection,
+		"metadata":   map[string]any{"name": "studio", "namespace": ns},
+		"spec": map[string]any{
+			"serverURL": ftrackServer.URL,
+			"secretRef": map[string]any{"name": "creds", "namespace": other},
+		},
+	}}
+	if err := k8sClient.Create(ctx, u); err != nil {
+		t.Fatalf("creating the connection: %v", err)
+	}
+	c := &v1alpha1.FtrackConnection{}
+	c.Namespace, c.Name = ns, "studio"
+	t.Cleanup(func() { deleteConnection(t, c) })
+	if ref, _, _ := unstructured.NestedMap(u.Object, "spec", "secretRef"); ref["namespace"] != nil {
+		t.Errorf("the API server kept secretRef.namespace: %v", ref)
+	}
+	waitFor(t, soon, "SecretNotFound", conditionIs(ctx, fcKey(ns, "studio"), v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound))
+	if _, ok := suiteConnections.Pool.Get(fcKey(ns, "studio")); ok {
+		t.Error("a session was opened with another namespace's Secret")
+	}
+}
+
+func TestClusterConnectionAllowedNamespaces(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	secretNS := newNamespace(t, nil)
+	listed := newNamespace(t, nil)
+	labelled := newNamespace(t, map[string]string{"ftrack-operator.dev/test-team": secretNS})
+	refused := newNamespace(t, nil)
+	createSecret(t, secretNS, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+	c := &v1alpha1.ClusterFtrackConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "cluster-" + secretNS},
+		Spec: v1alpha1.ClusterFtrackConnectionSpec{
+			ConnectionSettings: v1alpha1.ConnectionSettings{ServerURL: ftrackServer.URL},
+			SecretRef:          v1alpha1.ClusterCredentialsSecretReference{Namespace: secretNS, Name: "creds"},
+			AllowedNamespaces: v1alpha1.AllowedNamespaces{
+				Names:    []string{listed},
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"ftrack-operator.dev/test-team": secretNS}},
+			},
+		},
+	}
+	if err := k8sClient.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteConnection(t, c) })
+	key := ConnectionKey{Kind: KindClusterFtrackConnection, Name: c.Name}
+	waitFor(t, soon, "Ready", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	ref := v1alpha1.ConnectionReference{Kind: KindClusterFtrackConnection, Name: c.Name}
+
+	tests := map[string]struct {
+		reason    string
+		namespace string
+		ref       v1alpha1.ConnectionReference
+		want      error
+	}{
+		"Listed":    {reason: "a namespace in names may use it", namespace: listed, ref: ref},
+		"Labelled":  {reason: "a namespace the selector matches may use it", namespace: labelled, ref: ref},
+		"Refused":   {reason: "any other namespace is refused", namespace: refused, ref: ref, want: ErrNamespaceNotAllowed},
+		"Missing":   {reason: "a connection that does not exist is not found", namespace: listed, ref: v1alpha1.ConnectionReference{Kind: KindClusterFtrackConnection, Name: "absent"}, want: ErrConnectionNotFound},
+		"WrongKind": {reason: "a namespaced reference does not find the cluster connection", namespace: listed, ref: v1alpha1.ConnectionReference{Name: c.Name}, want: ErrConnectionNotFound},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := suiteConnections.Pool.Acquire(ctx, k8sClient, tc.namespace, tc.ref)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("%s: Acquire error %v, want %v", tc.reason, err, tc.want)
+			}
+			if tc.want == nil && got == nil {
+				t.Fatalf("%s: no connection", tc.reason)
+			}
+			if tc.want != nil && err.Error() == "" {
+				t.Errorf("%s: empty message", tc.reason)
+			}
+		})
+	}
+	_, err := suiteConnections.Pool.Acquire(ctx, k8sClient, refused, ref)
+	if want := fmt.Sprintf("ClusterFtrackConnection %q does not allow namespace %q: add it to spec.allowedNamespaces", c.Name, refused); err == nil || err.Error() != want {
+		t.Errorf("message: got %v, want %q", err, want)
+	}
+}
+
+func TestConnectionDeletionWaitsForEntities(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns := newNamespace(t, nil)
+	key := fcKey(ns, "studio")
+	createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+	conn := createConnection(t, ns, key.Name, ftrackServer.URL, "creds")
+	c := pooled(t, key, nil)
+	entities := []*v1alpha1.FtrackEntity{
+		createEntity(t, ns, "a", key.Name, ""),
+		createEntity(t, ns, "b", key.Name, ""),
+	}
+	if err := k8sClient.Delete(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, soon, "InUse", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonInUse))
+	st, _, err := connectionStatus(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := findCondition(st, v1alpha1.ConditionReady).Message; msg != "Deletion waits: 2 FtrackEntity object(s) still use this connection." {
+		t.Errorf("InUse message %q does not count the entities", msg)
+	}
+	if c.Session().Closed() {
+		t.Error("the session was closed while entities still use it")
+	}
+	for _, e := range entities {
+		if err := k8sClient.Delete(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, soon, "the connection gone", func() error {
+		if err := k8sClient.Get(ctx, key.NamespacedName(), &v1alpha1.FtrackConnection{}); err == nil {
+			return errors.New("still there")
+		}
+		return nil
+	})
+	if !c.Session().Closed() {
+		t.Error("the session outlived its connection")
+	}
+	if _, ok := suiteConnections.Pool.Get(key); ok {
+		t.Error("the pool still holds the connection")
+	}
+}
+
+func findCondition(st *v1alpha1.ConnectionStatus, typ string) metav1.Condition {
+	for _, c := range st.Conditions {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return metav1.Condition{}
+}
+
+// createEntity creates an FtrackEntity using connection; a non-empty id is written to
+// status.id through the status subresource, as the entity reconciler would.
+func createEntity(t *testing.T, namespace, name, connection, id string) *v1alpha1.FtrackEntity {
+	t.Helper()
+	e := &v1alpha1.FtrackEntity{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec: v1alpha1.FtrackEntitySpec{
+			ConnectionRef: v1alpha1.ConnectionReference{Kind: KindFtrackConnection, Name: connection},
+			EntityType:    "Priority",
+		},
+	}
+	if err := k8sClient.Create(t.Context(), e); err != nil {
+		t.Fatalf("creating FtrackEntity %s/%s: %v", namespace, name, err)
+	}
+	t.Cleanup(func() { _ = client.IgnoreNotFound(k8sClient.Delete(context.Background(), e)) })
+	if id != "" {
+		e.Status.ID = id
+		if err := k8sClient.Status().Update(t.Context(), e); err != nil {
+			t.Fatalf("writing status.id of %s/%s: %v", namespace, name, err)
+		}
+	}
+	return e
+}
