@@ -57,6 +57,8 @@ const (
 	incompatibleRetry = 15 * time.Minute
 	// inUseRecheck is the safety net while deletion waits for entities.
 	inUseRecheck = 5 * time.Minute
+	// hubDownRecheck is how often a connection whose event hub is down is probed.
+	hubDownRecheck = 5 * time.Second
 	// conflictRetry requeues after a Kubernetes write conflict.
 	conflictRetry = time.Second
 )
@@ -284,6 +286,10 @@ func (r *ConnectionReconciler) reconcileExisting(ctx context.Context, v connecti
 	}
 	r.Pool.setReady(c, true)
 	r.reportConnected(v, c)
+	if c.hubEnabled && !c.session.EventHub().Connected() {
+		// Without the hub's socket nothing tells of an outage; look again soon.
+		return ctrl.Result{RequeueAfter: Jitter(hubDownRecheck)}, nil
+	}
 	return ctrl.Result{RequeueAfter: Jitter(v.settings.ResyncPeriod())}, nil
 }
 
