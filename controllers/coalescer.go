@@ -1,0 +1,393 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+)
+
+// Defaults of the CommitCoalescer.
+const (
+	// DefaultCoalesceWindow is how long the coalescer waits for more operations after the
+	// first one of a batch arrived.
+	DefaultCoalesceWindow = 20 * time.Millisecond
+	// DefaultMaxBatchOperations is the largest number of operations sent in one request.
+	DefaultMaxBatchOperations = 250
+	// DefaultMaxReadIDs is the largest number of ids read by one query.
+	DefaultMaxReadIDs = 200
+)
+
+// ErrCoalescerClosed is returned for work submitted to, or pending in, a closed coalescer.
+var ErrCoalescerClosed = errors.New("commit coalescer closed")
+
+// BatchFunc sends one /api batch and returns one result per operation, as
+// (*ftrack.Session).Call does.
+type BatchFunc func(ctx context.Context, batch []map[string]any) ([]any, error)
+
+// CommitCoalescer shares /api requests between the concurrent reconciles of one connection.
+// Work that arrives within a short window (or until a batch is full) is sent as one batch,
+// and each caller gets back the results of its own operations. ftrack runs a batch as one
+// transaction, so when a batch fails because of an operation in it, the batch is split in
+// halves and each half sent again, until the failing unit is alone: one bad operation fails
+// only its own caller. Reads of entities by id are merged into one query per entity type and
+// projection (`select … from T where id in (…)`).
+//
+// A CommitCoalescer is safe for concurrent use. Close it when its connection goes.
+type CommitCoalescer struct {
+	call    BatchFunc
+	window  time.Duration
+	maxOps  int
+	maxRead int
+	// observe, when set, is told the size of every batch sent.
+	observe func(ops int)
+
+	mu      sync.Mutex
+	pending []*coalescedUnit
+	reads   map[readKey]*readGroup
+	nOps    int
+	timer   *time.Timer
+	closed  bool
+	wg      sync.WaitGroup
+	baseCtx context.Context
+	cancel  context.CancelFunc
+}
+
+// CoalescerOption configures a CommitCoalescer.
+type CoalescerOption func(*CommitCoalescer)
+
+// WithCoalesceWindow sets the window (default DefaultCoalesceWindow).
+func WithCoalesceWindow(d time.Duration) CoalescerOption {
+	return func(c *CommitCoalescer) {
+		if d > 0 {
+			c.window = d
+		}
+	}
+}
+
+// WithMaxBatchOperations sets the largest batch (default DefaultMaxBatchOperations).
+func WithMaxBatchOperations(n int) CoalescerOption {
+	return func(c *CommitCoalescer) {
+		if n > 0 {
+			c.maxOps = n
+		}
+	}
+}
+
+// WithBatchObserver calls fn with the number of operations of every batch sent.
+func WithBatchObserver(fn func(ops int)) CoalescerOption {
+	return func(c *CommitCoalescer) { c.observe = fn }
+}
+
+// NewCommitCoalescer returns a coalescer that sends its batches with call, usually the
+// Call method of a connection's session (whose transport waits for the connection's request
+// budget, so every batch counts against it).
+func NewCommitCoalescer(call BatchFunc, opts ...CoalescerOption) *CommitCoalescer {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &CommitCoalescer{
+		call:    call,
+		window:  DefaultCoalesceWindow,
+		maxOps:  DefaultMaxBatchOperations,
+		maxRead: DefaultMaxReadIDs,
+		reads:   map[readKey]*readGroup{},
+		baseCtx: ctx,
+		cancel:  cancel,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// coalescedUnit is the work of one caller: operations that must go in the same batch, in
+// order (a create and the metadata of the created entity, for example).
+type coalescedUnit struct {
+	ctx  context.Context
+	ops  []map[string]any
+	done chan unitResult
+	// read is set for a merged read; its results are spread to the readers.
+	read *readGroup
+}
+
+type unitResult struct {
+	results []any
+	err     error
+}
+
+// readKey groups reads that can share one query.
+type readKey struct {
+	entityType  string
+	projections string
+}
+
+// readGroup is one pending query of several ids.
+type readGroup struct {
+	key     readKey
+	ids     []string
+	waiters map[string][]chan readResult
+}
+
+type readResult struct {
+	entity *ftrack.Entity
+	err    error
+}
+
+// Do sends ops as part of a coalesced batch and returns their results, one per operation.
+// The operations of one call always travel in the same batch, in order. An error is the
+// server's answer to this call's operations (or to the request that carried them).
+func (c *CommitCoalescer) Do(ctx context.Context, ops ...map[string]any) ([]any, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	u := &coalescedUnit{ctx: ctx, ops: ops, done: make(chan unitResult, 1)}
+	if err := c.enqueue(u, len(ops)); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-u.done:
+		return r.results, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Read returns the entity of entityType with the given id, with the attributes named in
+// projections, or nil when there is none. Reads arriving together are merged into one
+// query per type and projection list.
+func (c *CommitCoalescer) Read(ctx context.Context, entityType string, projections []string, id string) (*ftrack.Entity, error) {
+	p := slices.Clone(projections)
+	slices.Sort(p)
+	p = slices.Compact(p)
+	key := readKey{entityType: entityType, projections: strings.Join(p, ", ")}
+	ch := make(chan readResult, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrCoalescerClosed
+	}
+	g := c.reads[key]
+	if g == nil || len(g.ids) >= c.maxRead {
+		g = &readGroup{key: key, waiters: map[string][]chan readResult{}}
+		c.reads[key] = g
+		c.pending = append(c.pending, &coalescedUnit{ctx: c.baseCtx, read: g, done: make(chan unitResult, 1)})
+		c.nOps++
+	}
+	if _, ok := g.waiters[id]; !ok {
+		g.ids = append(g.ids, id)
+	}
+	g.waiters[id] = append(g.waiters[id], ch)
+	c.armLocked()
+	c.mu.Unlock()
+	select {
+	case r := <-ch:
+		return r.entity, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// enqueue adds u to the pending batch.
+func (c *CommitCoalescer) enqueue(u *coalescedUnit, n int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrCoalescerClosed
+	}
+	c.pending = append(c.pending, u)
+	c.nOps += n
+	c.armLocked()
+	return nil
+}
+
+// armLocked starts the window timer, or flushes at once when the batch is full.
+func (c *CommitCoalescer) armLocked() {
+	if c.nOps >= c.maxOps {
+		c.flushLocked()
+		return
+	}
+	if c.timer == nil {
+		c.timer = time.AfterFunc(c.window, c.flush)
+	}
+}
+
+func (c *CommitCoalescer) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.flushLocked()
+}
+
+// flushLocked hands the pending units to a sender goroutine.
+func (c *CommitCoalescer) flushLocked() {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	units := c.pending
+	c.pending = nil
+	c.nOps = 0
+	// Reads of a group flushed now cannot take more ids.
+	for _, u := range units {
+		if u.read != nil && c.reads[u.read.key] == u.read {
+			delete(c.reads, u.read.key)
+		}
+	}
+	if len(units) == 0 {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.send(units)
+	}()
+}
+
+// send sends units as one batch, or as several when they hold more than maxOps operations,
+// and delivers the results.
+func (c *CommitCoalescer) send(units []*coalescedUnit) {
+	live := units[:0:0]
+	for _, u := range units {
+		if u.ctx.Err() != nil && u.read == nil {
+			u.done <- unitResult{err: u.ctx.Err()}
+			continue
+		}
+		live = append(live, u)
+	}
+	for len(live) > 0 {
+		n, ops := 0, 0
+		for n < len(live) && (n == 0 || ops+unitSize(live[n]) <= c.maxOps) {
+			ops += unitSize(live[n])
+			n++
+		}
+		c.sendBatch(live[:n])
+		live = live[n:]
+	}
+}
+
+func unitSize(u *coalescedUnit) int {
+	if u.read != nil {
+		return 1
+	}
+	return len(u.ops)
+}
+
+// sendBatch sends units as one request; when the server refuses the batch because of one
+// of its operations, it bisects.
+func (c *CommitCoalescer) sendBatch(units []*coalescedUnit) {
+	var batch []map[string]any
+	for _, u := range units {
+		if u.read != nil {
+			batch = append(batch, readOperation(u.read))
+			continue
+		}
+		batch = append(batch, u.ops...)
+	}
+	if c.observe != nil {
+		c.observe(len(batch))
+	}
+	results, err := c.call(c.baseCtx, batch)
+	if err != nil {
+		if len(units) > 1 && isOperationError(err) {
+			half := len(units) / 2
+			c.sendBatch(units[:half])
+			c.sendBatch(units[half:])
+			return
+		}
+		for _, u := range units {
+			deliver(u, nil, err)
+		}
+		return
+	}
+	i := 0
+	for _, u := range units {
+		n := unitSize(u)
+		deliver(u, results[i:i+n], nil)
+		i += n
+	}
+}
+
+// deliver hands a unit its results.
+func deliver(u *coalescedUnit, results []any, err error) {
+	if u.read == nil {
+		u.done <- unitResult{results: results, err: err}
+		return
+	}
+	g := u.read
+	found := map[string]*ftrack.Entity{}
+	if err == nil {
+		entities, perr := queryEntities(results[0])
+		if perr != nil {
+			err = perr
+		}
+		for _, e := range entities {
+			found[e.ID()] = e
+		}
+	}
+	for id, chans := range g.waiters {
+		for _, ch := range chans {
+			ch <- readResult{entity: found[id], err: err}
+		}
+	}
+}
+
+// readOperation is the query of a read group.
+func readOperation(g *readGroup) map[string]any {
+	quoted := make([]string, len(g.ids))
+	for i, id := range g.ids {
+		quoted[i] = strconv.Quote(id)
+	}
+	expr := fmt.Sprintf("select %s from %s where id in (%s) limit %d", g.key.projections, g.key.entityType, strings.Join(quoted, ", "), len(g.ids))
+	return map[string]any{"action": "query", "expression": expr}
+}
+
+// queryEntities returns the entities of a decoded query result.
+func queryEntities(result any) ([]*ftrack.Entity, error) {
+	m, ok := result.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("unexpected query result %T", result)
+	}
+	data, _ := m["data"].([]any)
+	out := make([]*ftrack.Entity, 0, len(data))
+	for _, d := range data {
+		if e, ok := d.(*ftrack.Entity); ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// isOperationError reports whether err is the server refusing the batch because of its
+// content (so that a smaller batch may succeed), rather than the request failing as a whole
+// (network, rate limit, server failure, credentials).
+func isOperationError(err error) bool {
+	var se *ftrack.ServerError
+	if !errors.As(err, &se) {
+		return false
+	}
+	if errors.Is(err, ftrack.ErrRateLimited) || errors.Is(err, ftrack.ErrInvalidCredentials) {
+		return false
+	}
+	return se.StatusCode < http.StatusInternalServerError && se.Exception != ""
+}
+
+// Close stops accepting work, sends what is pending and waits for the batches in flight.
+// It implements io.Closer so that the session pool closes it with its connection.
+func (c *CommitCoalescer) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.flushLocked()
+	c.mu.Unlock()
+	c.wg.Wait()
+	c.cancel()
+	return nil
+}

@@ -1,0 +1,741 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+)
+
+// IndexFtrackEntityByReference indexes FtrackEntity objects by the names of the FtrackEntity
+// objects their references point at, so that a referenced object becoming Ready wakes its
+// referrers.
+const IndexFtrackEntityByReference = "ftrack-operator.dev/referenced-name"
+
+// entityIDNamespace is the UUID namespace of the ids the operator chooses: an entity's id is
+// the UUIDv5 of its FtrackEntity's UID in it.
+var entityIDNamespace = uuid.MustParse("4c1d6a39-57f2-4f0e-9b7e-2d0a3c5b8e61")
+
+// EntityIDFor returns the ftrack id the operator gives the entity of the FtrackEntity with
+// uid: the same for every attempt, so that a repeated create finds the entity.
+func EntityIDFor(uid types.UID) string {
+	return uuid.NewSHA1(entityIDNamespace, []byte(uid)).String()
+}
+
+// Requeue intervals of the entity reconciler.
+const (
+	// waitRequeue is how long an entity waits before looking again at something that no
+	// event announces (a query reference that matched nothing, a missing connection).
+	waitRequeue = time.Minute
+)
+
+// EntityReconciler keeps each FtrackEntity's ftrack entity equal to its spec: it validates
+// the spec against the connection's schema, resolves references, observes the entity by id,
+// creates it with an id of its own choosing or updates what differs, and writes status once
+// per reconcile.
+type EntityReconciler struct {
+	client.Client
+	// Pool lends the connections' sessions.
+	Pool *SessionPool
+	// Bridge turns ftrack events into reconcile triggers; nil disables them.
+	Bridge *EventBridge
+	// Recorder records Events on FtrackEntity objects.
+	Recorder events.EventRecorder
+	// NewClient returns the EntityClient of a connection; nil means the ftrack one.
+	NewClient func(*Connection) EntityClient
+	// Filter, when set, limits the objects this reconciler handles (for sharding, or to
+	// run two managers side by side).
+	Filter func(client.Object) bool
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+
+	states entityStates
+}
+
+// SetupEntities registers the FtrackEntity reconciler with mgr, borrowing the pool and the
+// event bridge of conns.
+func SetupEntities(mgr ctrl.Manager, conns *Connections) error {
+	r := &EntityReconciler{
+		Client:   mgr.GetClient(),
+		Pool:     conns.Pool,
+		Bridge:   conns.Bridge,
+		Recorder: mgr.GetEventRecorder("ftrack-operator"),
+	}
+	return r.SetupWithManager(mgr)
+}
+
+// +kubebuilder:rbac:groups=ftrack-operator.dev,resources=ftrackentities,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=ftrack-operator.dev,resources=ftrackentities/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=ftrack-operator.dev,resources=ftrackentities/finalizers,verbs=update
+
+// SetupWithManager registers the reconciler, its reference index and its triggers.
+func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.FtrackEntity{}, IndexFtrackEntityByReference, referencedNames); err != nil {
+		return fmt.Errorf("indexing FtrackEntity by reference: %w", err)
+	}
+	filter := predicate.NewPredicateFuncs(func(o client.Object) bool { return r.Filter == nil || r.Filter(o) })
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("ftrackentity").
+		For(&v1alpha1.FtrackEntity{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate{}),
+			filter)).
+		Watches(&v1alpha1.FtrackEntity{}, handler.EnqueueRequestsFromMapFunc(r.referrers), builder.WithPredicates(readinessChanged{}))
+	if r.Bridge != nil {
+		b = b.WatchesRawSource(r.Bridge.Source(handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			if r.Filter != nil && !r.Filter(o) {
+				return nil
+			}
+			return []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(o)}}
+		})))
+	}
+	return b.Complete(r)
+}
+
+// deletionPredicate passes updates that set the deletion timestamp.
+type deletionPredicate struct{ predicate.Funcs }
+
+// Update implements predicate.Predicate.
+func (deletionPredicate) Update(e event.UpdateEvent) bool {
+	return e.ObjectNew.GetDeletionTimestamp() != nil && e.ObjectOld.GetDeletionTimestamp() == nil
+}
+
+// readinessChanged passes updates that change whether an FtrackEntity is Ready, or its id.
+type readinessChanged struct{ predicate.Funcs }
+
+// Update implements predicate.Predicate.
+func (readinessChanged) Update(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*v1alpha1.FtrackEntity)
+	n, ok2 := e.ObjectNew.(*v1alpha1.FtrackEntity)
+	if !ok1 || !ok2 {
+		return false
+	}
+	return isReady(o) != isReady(n) || o.Status.ID != n.Status.ID || o.Status.Path != n.Status.Path
+}
+
+// Create implements predicate.Predicate: an object created Ready (restored) wakes referrers.
+func (readinessChanged) Create(event.CreateEvent) bool { return true }
+
+// referencedNames are the IndexFtrackEntityByReference values of an object.
+func referencedNames(o client.Object) []string {
+	e, ok := o.(*v1alpha1.FtrackEntity)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, ref := range e.Spec.References {
+		if ref.Name != "" {
+			out = append(out, ref.Name)
+		}
+	}
+	return out
+}
+
+// referrers maps an FtrackEntity to the objects whose references name it.
+func (r *EntityReconciler) referrers(ctx context.Context, o client.Object) []reconcile.Request {
+	var list v1alpha1.FtrackEntityList
+	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{IndexFtrackEntityByReference: o.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing the referrers of an FtrackEntity", "name", o.GetName())
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		if r.Filter != nil && !r.Filter(&list.Items[i]) {
+			continue
+		}
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return out
+}
+
+func (r *EntityReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Reconcile makes one FtrackEntity's ftrack entity equal to its spec.
+func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := &v1alpha1.FtrackEntity{}
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.states.forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := obj.DeepCopy()
+	defer func() {
+		if !obj.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerEntityDelete) {
+			r.states.forget(req.NamespacedName)
+			return
+		}
+		retErr = kerrors.NewAggregate([]error{retErr, r.patchStatus(ctx, base, obj)})
+		if apierrors.IsConflict(retErr) {
+			result, retErr = ctrl.Result{Requeue: true}, nil
+		}
+	}()
+
+	if !obj.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, obj)
+	}
+	if obj.Spec.Suspend || obj.Annotations[v1alpha1.AnnotationPaused] == "true" {
+		isReadyNow := meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionReady)
+		markNotSynced(obj, isReadyNow, v1alpha1.ReasonSuspended, "reconciling is paused: ftrack is left as it is")
+		obj.Status.ObservedGeneration = obj.Generation
+		return ctrl.Result{}, nil
+	}
+	if v, ok := obj.Annotations[v1alpha1.AnnotationReconcileRequestedAt]; ok {
+		obj.Status.LastHandledReconcileAt = v
+	}
+	result, err := r.reconcileNormal(ctx, obj)
+	return r.outcome(ctx, obj, result, err)
+}
+
+// patchStatus writes status once, and records the object's state in metrics.
+func (r *EntityReconciler) patchStatus(ctx context.Context, base, obj *v1alpha1.FtrackEntity) error {
+	r.states.set(client.ObjectKeyFromObject(obj), conditionStatus(obj, v1alpha1.ConditionReady), conditionStatus(obj, v1alpha1.ConditionSynced))
+	if equalStatus(&base.Status, &obj.Status) {
+		return nil
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(base)))
+}
+
+func conditionStatus(obj *v1alpha1.FtrackEntity, typ string) string {
+	if c := meta.FindStatusCondition(obj.Status.Conditions, typ); c != nil {
+		return string(c.Status)
+	}
+	return string(metav1.ConditionUnknown)
+}
+
+// equalStatus reports whether two statuses are the same, ignoring condition transition
+// times that SetStatusCondition keeps anyway.
+func equalStatus(a, b *v1alpha1.FtrackEntityStatus) bool {
+	return a.ObservedGeneration == b.ObservedGeneration && a.ID == b.ID && a.Path == b.Path &&
+		a.Ownership == b.Ownership && a.LastHandledReconcileAt == b.LastHandledReconcileAt &&
+		a.LastSyncTime.Equal(b.LastSyncTime) && driftEqual(a.LastDrift, b.LastDrift) && conditionsEqual(a.Conditions, b.Conditions)
+}
+
+func driftEqual(a, b *v1alpha1.DriftReport) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Time.Equal(&b.Time) && a.Deleted == b.Deleted && a.Corrected == b.Corrected && len(a.Attributes) == len(b.Attributes)
+}
+
+func conditionsEqual(a, b []metav1.Condition) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message || x.ObservedGeneration != y.ObservedGeneration {
+			return false
+		}
+	}
+	return true
+}
+
+// waitError says that the reconcile cannot go on now and when to look again; it is not a
+// failure of the operator.
+type waitError struct {
+	reason  string
+	message string
+	after   time.Duration
+}
+
+func (e *waitError) Error() string { return e.message }
+
+// outcome maps the result of a reconcile to conditions and to what controller-runtime does
+// next: spec errors are terminal, waits requeue (or wait for a trigger), server errors back
+// off or follow Retry-After.
+func (r *EntityReconciler) outcome(ctx context.Context, obj *v1alpha1.FtrackEntity, result ctrl.Result, err error) (ctrl.Result, error) {
+	obj.Status.ObservedGeneration = obj.Generation
+	if err == nil {
+		return result, nil
+	}
+	var specErr *SpecError
+	var wait *waitError
+	var rl *ftrack.RateLimitError
+	switch {
+	case errors.As(err, &specErr):
+		if !meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionStalled) {
+			r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonInvalidSpec, "Validate", "%s", specErr.Message)
+		}
+		markStalled(obj, specErr.Reason, specErr.Message)
+		// The spec (or the schema) has to change; a terminal error is not retried.
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	case errors.As(err, &wait):
+		markProgressing(obj, wait.reason, wait.message)
+		return ctrl.Result{RequeueAfter: wait.after}, nil
+	case errors.As(err, &rl):
+		markProgressing(obj, v1alpha1.ReasonRateLimited, "ftrack asked to slow down; retrying")
+		if rl.RetryAfter > 0 {
+			return ctrl.Result{RequeueAfter: rl.RetryAfter}, nil
+		}
+		return ctrl.Result{}, err
+	case apierrors.IsConflict(err):
+		// Someone else changed the object; the watch brings the new version.
+		return ctrl.Result{Requeue: true}, nil
+	case isWriteRejected(err):
+		msg := fmt.Sprintf("ftrack refused the change: %s", err.Error())
+		r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonInvalidSpec, "Write", "%s", truncate(msg, 512))
+		markStalled(obj, v1alpha1.ReasonWriteRejected, msg)
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	case errors.Is(err, context.Canceled):
+		return ctrl.Result{}, err
+	default:
+		markProgressing(obj, v1alpha1.ReasonServerUnreachable, fmt.Sprintf("reaching ftrack failed, retrying: %s", err.Error()))
+		return ctrl.Result{}, err
+	}
+}
+
+// isWriteRejected reports whether ftrack refused an operation as invalid (not a failure of
+// the server or the network).
+func isWriteRejected(err error) bool {
+	return errors.Is(err, ftrack.ErrValidation) || errors.Is(err, ftrack.ErrPermissionDenied) || (isOperationError(err) && !errors.Is(err, ftrack.ErrNotFound))
+}
+
+// reconcileNormal is the path of an object that is not being deleted.
+func (r *EntityReconciler) reconcileNormal(ctx context.Context, obj *v1alpha1.FtrackEntity) (ctrl.Result, error) {
+	if err := r.reconcileFinalizer(ctx, obj); err != nil {
+		return ctrl.Result{}, err
+	}
+	conn, err := r.Pool.Acquire(ctx, r.Client, obj.Namespace, obj.Spec.ConnectionRef)
+	if err != nil {
+		return ctrl.Result{}, connectionWait(err)
+	}
+	es, err := lookupType(conn.Schemas(), obj.Spec.EntityType)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	attrs, err := validateStatic(es, &obj.Spec)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	want := &desiredEntity{es: es, attrs: attrs, metadata: map[string]string{}}
+	for k, v := range obj.Spec.Metadata {
+		want.metadata[k] = v
+	}
+	// References naming other FtrackEntity objects are resolved first: waiting for them
+	// costs no request to ftrack.
+	parentPath, err := r.resolveNamedReferences(ctx, obj, want)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	ec := r.entityClient(conn)
+	if err := r.resolveRemoteReferences(ctx, ec, obj, want); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.resolveCustomAttributes(ctx, ec, obj, want); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileIdentity(ctx, ec, obj, want); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileEntity(ctx, ec, conn, obj, want); err != nil {
+		return ctrl.Result{}, err
+	}
+	obj.Status.Path = entityPath(obj, parentPath)
+	return ctrl.Result{RequeueAfter: conn.ResyncAfter()}, nil
+}
+
+// entityClient returns the EntityClient of conn.
+func (r *EntityReconciler) entityClient(conn *Connection) EntityClient {
+	if r.NewClient != nil {
+		return r.NewClient(conn)
+	}
+	return newFtrackEntityClient(conn)
+}
+
+// connectionWait maps an Acquire error to a wait: the pool announces when a connection
+// becomes Ready, and the bridge then enqueues its entities.
+func connectionWait(err error) error {
+	var ae *AcquireError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch {
+	case errors.Is(err, ErrConnectionNotFound):
+		return &waitError{reason: v1alpha1.ReasonConnectionNotFound, message: ae.Message, after: waitRequeue}
+	case errors.Is(err, ErrNamespaceNotAllowed):
+		return &waitError{reason: v1alpha1.ReasonNamespaceNotAllowed, message: ae.Message, after: waitRequeue}
+	}
+	return &waitError{reason: v1alpha1.ReasonConnectionNotReady, message: ae.Message, after: waitRequeue}
+}
+
+// reconcileFinalizer keeps the finalizer exactly when deletion has work to do.
+func (r *EntityReconciler) reconcileFinalizer(ctx context.Context, obj *v1alpha1.FtrackEntity) error {
+	want := obj.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete && obj.Spec.Management != v1alpha1.ManagementObserve
+	has := controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerEntityDelete)
+	if want == has {
+		return nil
+	}
+	patch := client.MergeFrom(obj.DeepCopy())
+	if want {
+		controllerutil.AddFinalizer(obj, v1alpha1.FinalizerEntityDelete)
+	} else {
+		controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerEntityDelete)
+	}
+	return r.Patch(ctx, obj, patch)
+}
+
+// resolveNamedReferences resolves references to other FtrackEntity objects and returns the
+// path of the parent when the parent is one.
+func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1alpha1.FtrackEntity, want *desiredEntity) (string, error) {
+	want.refs = map[string]resolvedRef{}
+	parentPath := ""
+	for _, rel := range sortedKeys(obj.Spec.References) {
+		ref := obj.Spec.References[rel]
+		if ref.Name == "" {
+			continue
+		}
+		var target v1alpha1.FtrackEntity
+		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, &target); err != nil {
+			if apierrors.IsNotFound(err) {
+				return "", &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: FtrackEntity %q does not exist yet", rel, ref.Name)}
+			}
+			return "", err
+		}
+		if err := want.es.checkReferenceType(rel, target.Spec.EntityType, fmt.Sprintf("FtrackEntity %q", ref.Name)); err != nil {
+			return "", err
+		}
+		if !isReady(&target) {
+			return "", &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: waiting for FtrackEntity %q to be Ready", rel, ref.Name)}
+		}
+		if ConnectionKeyFor(target.Namespace, target.Spec.ConnectionRef) != ConnectionKeyFor(obj.Namespace, obj.Spec.ConnectionRef) {
+			return "", specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: FtrackEntity %q uses another connection", rel, ref.Name)
+		}
+		want.refs[rel] = resolvedRef{id: target.Status.ID, typ: target.Spec.EntityType}
+		if rel == "parent" {
+			parentPath = target.Status.Path
+		}
+	}
+	return parentPath, nil
+}
+
+// resolveRemoteReferences resolves references given by id or by query.
+func (r *EntityReconciler) resolveRemoteReferences(ctx context.Context, ec EntityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
+	for _, rel := range sortedKeys(obj.Spec.References) {
+		ref := obj.Spec.References[rel]
+		p, _ := want.es.s.Property(rel)
+		switch {
+		case ref.ID != "":
+			found, err := ec.Lookup(ctx, p.Ref, ref.ID)
+			if err != nil {
+				return err
+			}
+			if found == nil {
+				return &waitError{reason: v1alpha1.ReasonReferenceNotFound, message: fmt.Sprintf("references.%s: no %s has id %q", rel, p.Ref, ref.ID), after: waitRequeue}
+			}
+			want.refs[rel] = resolvedRef{id: found.id, typ: found.typ}
+		case ref.Query != "":
+			found, err := ec.Query(ctx, ref.Query)
+			if err != nil {
+				if isOperationError(err) {
+					return specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: the query %q is not valid: %s", rel, ref.Query, err.Error())
+				}
+				return err
+			}
+			switch len(found) {
+			case 0:
+				return &waitError{reason: v1alpha1.ReasonReferenceNotFound, message: fmt.Sprintf("references.%s: the query %q matched nothing", rel, ref.Query), after: waitRequeue}
+			case 1:
+			default:
+				return &waitError{reason: v1alpha1.ReasonReferenceAmbiguous, message: fmt.Sprintf("references.%s: the query %q matched more than one entity; it must match exactly one", rel, ref.Query), after: waitRequeue}
+			}
+			if err := want.es.checkReferenceType(rel, found[0].typ, fmt.Sprintf("the query %q", ref.Query)); err != nil {
+				return err
+			}
+			want.refs[rel] = resolvedRef{id: found[0].id, typ: found[0].typ}
+		}
+	}
+	return nil
+}
+
+// resolveCustomAttributes checks the custom attributes against the configurations that
+// apply to the entity type.
+func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec EntityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
+	want.custom = map[string]desiredCustom{}
+	if len(obj.Spec.CustomAttributes) == 0 {
+		return nil
+	}
+	configs, err := ec.CustomAttributes(ctx, want.es, false)
+	if err != nil {
+		return err
+	}
+	for _, key := range sortedKeys(obj.Spec.CustomAttributes) {
+		if _, ok := configs[key]; !ok {
+			// The configuration may be new: read them again once.
+			if configs, err = ec.CustomAttributes(ctx, want.es, true); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	for _, key := range sortedKeys(obj.Spec.CustomAttributes) {
+		cfg, ok := configs[key]
+		if !ok {
+			return specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: no custom attribute %q applies to %s entities%s", key, key, want.es.s.ID, suggest(key, sortedKeys(configs)))
+		}
+		v, err := convertCustomAttribute(key, cfg, obj.Spec.CustomAttributes[key])
+		if err != nil {
+			return err
+		}
+		want.custom[key] = desiredCustom{configID: cfg.id, value: v}
+	}
+	return nil
+}
+
+// reconcileIdentity decides the ftrack id of the entity and writes it into the annotation
+// before anything is created, so that a retried or repeated create finds the entity.
+func (r *EntityReconciler) reconcileIdentity(ctx context.Context, ec EntityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
+	id := obj.Annotations[v1alpha1.AnnotationEntityID]
+	if id == "" {
+		id = obj.Status.ID
+	}
+	if id == "" {
+		switch a := obj.Spec.Adopt; {
+		case a != nil && a.ID != "":
+			id = a.ID
+		case a != nil && len(a.Match) > 0:
+			ids, err := ec.Find(ctx, want.es, a.Match)
+			if err != nil {
+				if isOperationError(err) {
+					return specErrorf(v1alpha1.ReasonAdoptionFailed, "adopt.match: ftrack refused the query: %s", err.Error())
+				}
+				return err
+			}
+			switch {
+			case len(ids) > 1:
+				return specErrorf(v1alpha1.ReasonAdoptionFailed, "adopt.match: more than one %s matches %s; add attributes until one does", want.es.s.ID, describeMatch(a.Match))
+			case len(ids) == 1:
+				id = ids[0]
+			case obj.Spec.Management == v1alpha1.ManagementObserve:
+				return &waitError{reason: v1alpha1.ReasonNotFoundInFtrack, message: fmt.Sprintf("adopt.match: no %s matches %s", want.es.s.ID, describeMatch(a.Match)), after: waitRequeue}
+			}
+		}
+	}
+	if id == "" {
+		id = EntityIDFor(obj.UID)
+	}
+	want.id = id
+	if obj.Annotations[v1alpha1.AnnotationEntityID] == id {
+		return nil
+	}
+	patch := client.MergeFrom(obj.DeepCopy())
+	if obj.Annotations == nil {
+		obj.Annotations = map[string]string{}
+	}
+	obj.Annotations[v1alpha1.AnnotationEntityID] = id
+	return r.Patch(ctx, obj, patch)
+}
+
+func describeMatch(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// reconcileEntity observes the entity and creates, adopts, updates or reports it.
+func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient, conn *Connection, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
+	observe := obj.Spec.Management == v1alpha1.ManagementObserve
+	owned := obj.Status.Ownership == v1alpha1.OwnershipCreated || obj.Status.Ownership == v1alpha1.OwnershipAdopted
+	if !observe && want.es.hasMetadata() {
+		for k, v := range managedByMarker(string(obj.UID)) {
+			want.metadata[k] = v
+		}
+	}
+	have, err := ec.Observe(ctx, want)
+	if err != nil {
+		return err
+	}
+	label := conn.Key().String()
+	now := r.now()
+	if have == nil {
+		switch {
+		case observe:
+			return &waitError{reason: v1alpha1.ReasonNotFoundInFtrack, message: fmt.Sprintf("no %s has id %q", want.es.s.ID, want.id), after: waitRequeue}
+		case obj.Spec.Adopt != nil && obj.Spec.Adopt.ID != "" && want.id == obj.Spec.Adopt.ID:
+			return &waitError{reason: v1alpha1.ReasonAdoptionFailed, message: fmt.Sprintf("adopt.id: no %s has id %q", want.es.s.ID, want.id), after: waitRequeue}
+		case owned && obj.Spec.DriftPolicy == v1alpha1.DriftPolicyReport:
+			driftDetected.WithLabelValues(label, "reported").Inc()
+			obj.Status.LastDrift = driftReport(nil, now, true, false)
+			r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDriftReported, "Observe", "%s %s was deleted in ftrack; driftPolicy Report leaves it deleted", want.es.s.ID, want.id)
+			markNotSynced(obj, false, v1alpha1.ReasonNotFoundInFtrack, fmt.Sprintf("%s %s was deleted in ftrack; it is not recreated under driftPolicy Report", want.es.s.ID, want.id))
+			return nil
+		}
+		if err := ec.Create(ctx, want); err != nil {
+			return err
+		}
+		obj.Status.ID = want.id
+		if owned {
+			driftDetected.WithLabelValues(label, "corrected").Inc()
+			obj.Status.LastDrift = driftReport(nil, now, true, true)
+			r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonDriftCorrected, "Create", "%s %s was deleted in ftrack and has been recreated", want.es.s.ID, want.id)
+		} else {
+			r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonCreated, "Create", "created %s %s", want.es.s.ID, want.id)
+		}
+		obj.Status.Ownership = v1alpha1.OwnershipCreated
+		obj.Status.LastSyncTime = ptrTime(now)
+		markSynced(obj, v1alpha1.ReasonSynced, fmt.Sprintf("%s %s holds the spec", want.es.s.ID, want.id))
+		return nil
+	}
+	obj.Status.ID = want.id
+	if have.typ != "" && !want.es.set.IsA(have.typ, want.es.s.ID) {
+		return specErrorf(v1alpha1.ReasonInvalidSpec, "the entity with id %s is a %s, not a %s", want.id, have.typ, want.es.s.ID)
+	}
+	if name, ok := have.attrs["name"].(string); ok {
+		obj.Status.Path = name
+	}
+	switch {
+	case observe:
+		obj.Status.Ownership = v1alpha1.OwnershipObserved
+	case !owned && obj.Spec.Adopt != nil:
+		obj.Status.Ownership = v1alpha1.OwnershipAdopted
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonAdopted, "Adopt", "adopted %s %s", want.es.s.ID, want.id)
+	case !owned && have.metadata[v1alpha1.MetadataManagedBy] != "":
+		// Created by the operator (a lost status, or a restored object).
+		obj.Status.Ownership = v1alpha1.OwnershipCreated
+	}
+	changes := diffEntity(want, have)
+	if observe {
+		obj.Status.LastSyncTime = ptrTime(now)
+		msg := fmt.Sprintf("%s %s was read", want.es.s.ID, want.id)
+		if len(changes) > 0 {
+			msg += fmt.Sprintf("; it differs from the spec in %s", strings.Join(changeNames(changes), ", "))
+		}
+		markSynced(obj, v1alpha1.ReasonObserved, msg)
+		return nil
+	}
+	if err := checkImmutable(want, have, changes); err != nil {
+		return err
+	}
+	if len(changes) == 0 {
+		obj.Status.LastSyncTime = ptrTime(now)
+		markSynced(obj, v1alpha1.ReasonSynced, fmt.Sprintf("%s %s holds the spec", want.es.s.ID, want.id))
+		return nil
+	}
+	// A difference while the spec has not changed since the last sync was made in ftrack.
+	drift := obj.Status.ObservedGeneration == obj.Generation && meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionSynced) && owned
+	if drift && obj.Spec.DriftPolicy == v1alpha1.DriftPolicyReport {
+		driftDetected.WithLabelValues(label, "reported").Inc()
+		obj.Status.LastDrift = driftReport(changes, now, false, false)
+		r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDriftReported, "Observe", "%s %s was changed in ftrack: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
+		markNotSynced(obj, false, v1alpha1.ReasonDriftReported, fmt.Sprintf("ftrack differs from the spec in %s; driftPolicy Report leaves it", strings.Join(changeNames(changes), ", ")))
+		return nil
+	}
+	if err := ec.Update(ctx, want, changes); err != nil {
+		return err
+	}
+	if drift {
+		driftDetected.WithLabelValues(label, "corrected").Inc()
+		obj.Status.LastDrift = driftReport(changes, now, false, true)
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonDriftCorrected, "Update", "%s %s was changed in ftrack and has been corrected: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
+	} else if !(len(changes) == 1 && changes[0].kind == changeMetadata && changes[0].name == v1alpha1.MetadataManagedBy) {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonUpdated, "Update", "updated %s %s: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
+	}
+	obj.Status.LastSyncTime = ptrTime(now)
+	markSynced(obj, v1alpha1.ReasonSynced, fmt.Sprintf("%s %s holds the spec", want.es.s.ID, want.id))
+	return nil
+}
+
+// checkImmutable refuses changes of immutable attributes that already have a value.
+func checkImmutable(want *desiredEntity, have *observedEntity, changes []change) error {
+	for _, c := range changes {
+		name := c.name
+		switch c.kind {
+		case changeAttribute:
+		case changeReference:
+			if fk := want.es.foreignKey(name); fk != "" && want.es.s.IsImmutable(fk) {
+				name = fk
+			}
+		default:
+			continue
+		}
+		if want.es.s.IsImmutable(name) && c.haveSet && c.have != nil && c.have != "" {
+			return specErrorf(v1alpha1.ReasonInvalidAttribute, "%s: %s.%s cannot be changed after creation (ftrack holds %s, the spec says %s); create a new FtrackEntity instead",
+				c.path(), want.es.s.ID, c.name, canonical(c.have), canonical(c.want))
+		}
+	}
+	return nil
+}
+
+// reconcileDelete deletes the ftrack entity when the policy says so and the operator owns
+// it, then lets the object go.
+func (r *EntityReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1.FtrackEntity) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerEntityDelete) {
+		return ctrl.Result{}, nil
+	}
+	id := obj.Status.ID
+	owned := obj.Status.Ownership == v1alpha1.OwnershipCreated || obj.Status.Ownership == v1alpha1.OwnershipAdopted
+	if obj.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete && id != "" {
+		if !owned {
+			r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteRefused, "Delete", "%s %s was not created or adopted by this object; it is left in ftrack", obj.Spec.EntityType, id)
+		} else {
+			conn, err := r.Pool.Acquire(ctx, r.Client, obj.Namespace, obj.Spec.ConnectionRef)
+			if err != nil {
+				if errors.Is(err, ErrConnectionNotFound) {
+					r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteRefused, "Delete", "the connection is gone; %s %s is left in ftrack", obj.Spec.EntityType, id)
+					return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+				}
+				markProgressing(obj, v1alpha1.ReasonDeleting, "waiting for the connection to delete the entity: "+err.Error())
+				return ctrl.Result{RequeueAfter: waitRequeue}, nil
+			}
+			if err := r.entityClient(conn).Delete(ctx, obj.Spec.EntityType, id); err != nil {
+				markProgressing(obj, v1alpha1.ReasonDeleting, "deleting the entity failed, retrying: "+err.Error())
+				return ctrl.Result{}, err
+			}
+			r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonDeleted, "Delete", "deleted %s %s", obj.Spec.EntityType, id)
+		}
+	}
+	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+}
+
+func (r *EntityReconciler) removeFinalizer(ctx context.Context, obj *v1alpha1.FtrackEntity) error {
+	patch := client.MergeFrom(obj.DeepCopy())
+	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerEntityDelete)
+	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
+}
+
+// entityPath returns project / … / name for status.path.
+func entityPath(obj *v1alpha1.FtrackEntity, parentPath string) string {
+	name := obj.Status.Path
+	if i := strings.LastIndex(name, " / "); i >= 0 {
+		name = name[i+3:]
+	}
+	if parentPath == "" {
+		return name
+	}
+	return parentPath + " / " + name
+}
+
+func ptrTime(t time.Time) *metav1.Time {
+	mt := metav1.NewTime(t.Truncate(time.Second))
+	return &mt
+}
+
+func metaTime(t time.Time) metav1.Time {
+	return metav1.NewTime(t.Truncate(time.Second))
+}

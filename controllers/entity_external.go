@@ -1,0 +1,467 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+)
+
+// desiredEntity is an FtrackEntity's spec checked against the schema, with its references
+// resolved: what ftrack should hold.
+type desiredEntity struct {
+	es    entitySchema
+	id    string
+	attrs map[string]any
+	refs  map[string]resolvedRef
+	// custom are custom attribute values by key, with their configuration.
+	custom map[string]desiredCustom
+	// metadata includes the operator's managed-by marker when the operator owns the entity.
+	metadata map[string]string
+}
+
+// resolvedRef is a reference resolved to an entity.
+type resolvedRef struct {
+	id  string
+	typ string
+}
+
+// desiredCustom is one custom attribute value and the configuration it belongs to.
+type desiredCustom struct {
+	configID string
+	value    any
+}
+
+// observedEntity is what ftrack holds for the attributes the spec names.
+type observedEntity struct {
+	typ      string
+	attrs    map[string]any
+	refs     map[string]string
+	custom   map[string]any
+	metadata map[string]string
+}
+
+// foundEntity is an entity found by a query: its type and id.
+type foundEntity struct {
+	typ string
+	id  string
+}
+
+// EntityClient is what the entity reconciler needs from ftrack. Implementations must keep
+// these promises:
+//
+//   - Observe returns nil and no error when no entity of want's type has want.id, and
+//     otherwise the values of the attributes, references, custom attributes and metadata
+//     keys want names.
+//   - Create makes the entity with want.id, its metadata and custom attributes. It may be
+//     called again after an ambiguous failure; the caller observes first, so a second
+//     entity is never made.
+//   - Update changes only the listed changes.
+//   - Delete deletes the entity; an entity that is already gone counts as deleted.
+//   - Lookup returns the entity of type base (or a subtype) with id, or nil.
+//   - Query returns up to two entities matching an ftrack query.
+//   - Find returns up to two ids of entities of typ whose attributes equal match.
+//   - CustomAttributes returns the custom attribute configurations that apply to es.
+//
+// Errors are the ftrack client's typed errors.
+type EntityClient interface {
+	Observe(ctx context.Context, want *desiredEntity) (*observedEntity, error)
+	Create(ctx context.Context, want *desiredEntity) error
+	Update(ctx context.Context, want *desiredEntity, changes []change) error
+	Delete(ctx context.Context, typ, id string) error
+	Lookup(ctx context.Context, base, id string) (*foundEntity, error)
+	Query(ctx context.Context, expr string) ([]foundEntity, error)
+	Find(ctx context.Context, es entitySchema, match map[string]string) ([]string, error)
+	CustomAttributes(ctx context.Context, es entitySchema, refresh bool) (map[string]customAttributeConfig, error)
+}
+
+// customAttributeConfig is one CustomAttributeConfiguration.
+type customAttributeConfig struct {
+	id             string
+	key            string
+	entityType     string
+	objectTypeID   string
+	typeName       string
+	isHierarchical bool
+}
+
+// coalescerKey and configCacheKey are the keys of the per-connection values.
+type (
+	coalescerKey   struct{}
+	configCacheKey struct{}
+)
+
+// configCache holds the custom attribute configurations of one connection for a while.
+type configCache struct {
+	mu      sync.Mutex
+	loaded  time.Time
+	configs []customAttributeConfig
+}
+
+// configTTL is how long custom attribute configurations are reused before being read again.
+const configTTL = time.Minute
+
+// ftrackEntityClient is the EntityClient of one pooled connection: all its requests go
+// through the connection's CommitCoalescer.
+type ftrackEntityClient struct {
+	co      *CommitCoalescer
+	configs *configCache
+}
+
+// connectionCoalescer returns the connection's CommitCoalescer, making it on first use.
+func connectionCoalescer(c *Connection) *CommitCoalescer {
+	label := c.Key().String()
+	return c.LoadOrStore(coalescerKey{}, func() any {
+		return NewCommitCoalescer(c.Session().Call, WithBatchObserver(func(n int) {
+			batchOperations.WithLabelValues(label).Observe(float64(n))
+		}))
+	}).(*CommitCoalescer)
+}
+
+// newFtrackEntityClient returns the EntityClient of a pooled connection.
+func newFtrackEntityClient(c *Connection) EntityClient {
+	cache := c.LoadOrStore(configCacheKey{}, func() any { return &configCache{} }).(*configCache)
+	return &ftrackEntityClient{co: connectionCoalescer(c), configs: cache}
+}
+
+// projections are the attributes Observe reads for want.
+func projections(want *desiredEntity) []string {
+	p := []string{"id"}
+	if _, ok := want.es.s.Property("name"); ok {
+		p = append(p, "name")
+	}
+	for name := range want.attrs {
+		p = append(p, name)
+	}
+	for rel := range want.refs {
+		if fk := want.es.foreignKey(rel); fk != "" {
+			p = append(p, fk)
+		} else {
+			p = append(p, rel+".id")
+		}
+	}
+	if want.es.hasMetadata() {
+		p = append(p, "metadata.key", "metadata.value")
+	}
+	if len(want.custom) > 0 {
+		p = append(p, "custom_attributes.key", "custom_attributes.value")
+	}
+	slices.Sort(p)
+	return slices.Compact(p)
+}
+
+// Observe implements EntityClient.
+func (c *ftrackEntityClient) Observe(ctx context.Context, want *desiredEntity) (*observedEntity, error) {
+	e, err := c.co.Read(ctx, want.es.s.ID, projections(want), want.id)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	values := e.Values()
+	o := &observedEntity{
+		typ:      e.EntityType(),
+		attrs:    map[string]any{},
+		refs:     map[string]string{},
+		custom:   map[string]any{},
+		metadata: map[string]string{},
+	}
+	for name := range want.attrs {
+		if v, ok := values[name]; ok {
+			o.attrs[name] = v
+		}
+	}
+	if n, ok := values["name"]; ok {
+		o.attrs["name"] = n
+	}
+	for rel := range want.refs {
+		if fk := want.es.foreignKey(rel); fk != "" {
+			if v, ok := values[fk]; ok {
+				s, _ := v.(string)
+				o.refs[rel] = s
+			}
+			continue
+		}
+		if v, ok := values[rel]; ok {
+			if r, ok := v.(*ftrack.Entity); ok && r != nil {
+				o.refs[rel] = r.ID()
+			} else {
+				o.refs[rel] = ""
+			}
+		}
+	}
+	for _, item := range collectionItems(values["metadata"]) {
+		iv := item.Values()
+		k, _ := iv["key"].(string)
+		v, _ := iv["value"].(string)
+		o.metadata[k] = v
+	}
+	for _, item := range collectionItems(values["custom_attributes"]) {
+		iv := item.Values()
+		if k, ok := iv["key"].(string); ok {
+			o.custom[k] = iv["value"]
+		}
+	}
+	return o, nil
+}
+
+// collectionItems returns the entities of a collection value.
+func collectionItems(v any) []*ftrack.Entity {
+	switch x := v.(type) {
+	case *ftrack.Collection:
+		if x == nil {
+			return nil
+		}
+		return x.Entities()
+	case []any:
+		var out []*ftrack.Entity
+		for _, e := range x {
+			if en, ok := e.(*ftrack.Entity); ok {
+				out = append(out, en)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// metadataOps are the operations that make the metadata of entity id equal to want.
+func metadataOps(es entitySchema, id string, want map[string]string, have map[string]string) []map[string]any {
+	var ops []map[string]any
+	for _, k := range sortedKeys(want) {
+		v := want[k]
+		old, exists := have[k]
+		switch {
+		case !exists:
+			ops = append(ops, map[string]any{
+				"action": "create", "entity_type": "Metadata",
+				"entity_data": map[string]any{"__entity_type__": "Metadata", "parent_id": id, "parent_type": es.s.ID, "key": k, "value": v},
+			})
+		case old != v:
+			ops = append(ops, map[string]any{
+				"action": "update", "entity_type": "Metadata", "entity_key": []any{id, k},
+				"entity_data": map[string]any{"__entity_type__": "Metadata", "value": v},
+			})
+		}
+	}
+	return ops
+}
+
+// customOp is the upsert of one custom attribute value.
+func customOp(es entitySchema, id string, dc desiredCustom) map[string]any {
+	typ := es.customAttributeType()
+	return map[string]any{
+		"action": "update", "entity_type": typ, "entity_key": []any{dc.configID, id},
+		"entity_data": map[string]any{"__entity_type__": typ, "value": dc.value},
+	}
+}
+
+// refData sets relation rel to r in data: through its foreign key when the type has one.
+func refData(es entitySchema, data map[string]any, rel string, r resolvedRef) {
+	if fk := es.foreignKey(rel); fk != "" {
+		data[fk] = r.id
+		return
+	}
+	data[rel] = map[string]any{"__entity_type__": r.typ, "id": r.id}
+}
+
+// Create implements EntityClient.
+func (c *ftrackEntityClient) Create(ctx context.Context, want *desiredEntity) error {
+	data := map[string]any{"__entity_type__": want.es.s.ID, "id": want.id}
+	for k, v := range want.attrs {
+		data[k] = v
+	}
+	for rel, r := range want.refs {
+		refData(want.es, data, rel, r)
+	}
+	ops := []map[string]any{{"action": "create", "entity_type": want.es.s.ID, "entity_key": []any{want.id}, "entity_data": data}}
+	ops = append(ops, metadataOps(want.es, want.id, want.metadata, nil)...)
+	for _, k := range sortedKeys(want.custom) {
+		ops = append(ops, customOp(want.es, want.id, want.custom[k]))
+	}
+	_, err := c.co.Do(ctx, ops...)
+	return err
+}
+
+// Update implements EntityClient.
+func (c *ftrackEntityClient) Update(ctx context.Context, want *desiredEntity, changes []change) error {
+	data := map[string]any{"__entity_type__": want.es.s.ID}
+	meta := map[string]string{}
+	metaHave := map[string]string{}
+	var customs []map[string]any
+	for _, ch := range changes {
+		switch ch.kind {
+		case changeAttribute:
+			data[ch.name] = want.attrs[ch.name]
+		case changeReference:
+			refData(want.es, data, ch.name, want.refs[ch.name])
+		case changeMetadata:
+			meta[ch.name] = want.metadata[ch.name]
+			if ch.haveSet {
+				metaHave[ch.name], _ = ch.have.(string)
+			}
+		case changeCustomAttribute:
+			customs = append(customs, customOp(want.es, want.id, want.custom[ch.name]))
+		}
+	}
+	var ops []map[string]any
+	if len(data) > 1 {
+		ops = append(ops, map[string]any{"action": "update", "entity_type": want.es.s.ID, "entity_key": []any{want.id}, "entity_data": data})
+	}
+	ops = append(ops, metadataOps(want.es, want.id, meta, metaHave)...)
+	ops = append(ops, customs...)
+	if len(ops) == 0 {
+		return nil
+	}
+	_, err := c.co.Do(ctx, ops...)
+	return err
+}
+
+// Delete implements EntityClient.
+func (c *ftrackEntityClient) Delete(ctx context.Context, typ, id string) error {
+	_, err := c.co.Do(ctx, map[string]any{"action": "delete", "entity_type": typ, "entity_key": []any{id}})
+	if errors.Is(err, ftrack.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Lookup implements EntityClient.
+func (c *ftrackEntityClient) Lookup(ctx context.Context, base, id string) (*foundEntity, error) {
+	e, err := c.co.Read(ctx, base, []string{"id"}, id)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	return &foundEntity{typ: e.EntityType(), id: e.ID()}, nil
+}
+
+// Query implements EntityClient.
+func (c *ftrackEntityClient) Query(ctx context.Context, expr string) ([]foundEntity, error) {
+	q := strings.TrimSpace(expr)
+	if !strings.HasPrefix(strings.ToLower(q), "select ") {
+		q = "select id from " + q
+	}
+	if !strings.Contains(strings.ToLower(q), " limit ") {
+		q += " limit 2"
+	}
+	res, err := c.co.Do(ctx, map[string]any{"action": "query", "expression": q})
+	if err != nil {
+		return nil, err
+	}
+	entities, err := queryEntities(res[0])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]foundEntity, 0, len(entities))
+	for _, e := range entities {
+		out = append(out, foundEntity{typ: e.EntityType(), id: e.ID()})
+	}
+	return out, nil
+}
+
+// Find implements EntityClient.
+func (c *ftrackEntityClient) Find(ctx context.Context, es entitySchema, match map[string]string) ([]string, error) {
+	var terms []string
+	for _, k := range sortedKeys(match) {
+		v := match[k]
+		p, _ := es.s.Property(k)
+		lit := strconv.Quote(v)
+		if p != nil && (p.Type == "boolean" || p.Type == "integer" || p.Type == "number") {
+			lit = v
+		}
+		terms = append(terms, fmt.Sprintf("%s is %s", k, lit))
+	}
+	found, err := c.Query(ctx, fmt.Sprintf("select id from %s where %s limit 2", es.s.ID, strings.Join(terms, " and ")))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.id
+	}
+	return ids, nil
+}
+
+// CustomAttributes implements EntityClient.
+func (c *ftrackEntityClient) CustomAttributes(ctx context.Context, es entitySchema, refresh bool) (map[string]customAttributeConfig, error) {
+	c.configs.mu.Lock()
+	defer c.configs.mu.Unlock()
+	if refresh || c.configs.configs == nil || time.Since(c.configs.loaded) > configTTL {
+		res, err := c.co.Do(ctx, map[string]any{"action": "query", "expression": "select id, key, entity_type, object_type_id, is_hierarchical, type.name from CustomAttributeConfiguration"})
+		if err != nil {
+			return nil, err
+		}
+		entities, err := queryEntities(res[0])
+		if err != nil {
+			return nil, err
+		}
+		configs := make([]customAttributeConfig, 0, len(entities))
+		for _, e := range entities {
+			v := e.Values()
+			cfg := customAttributeConfig{id: e.ID()}
+			cfg.key, _ = v["key"].(string)
+			cfg.entityType, _ = v["entity_type"].(string)
+			cfg.objectTypeID, _ = v["object_type_id"].(string)
+			cfg.isHierarchical, _ = v["is_hierarchical"].(bool)
+			if t, ok := v["type"].(*ftrack.Entity); ok && t != nil {
+				cfg.typeName, _ = t.Values()["name"].(string)
+			}
+			configs = append(configs, cfg)
+		}
+		c.configs.configs = configs
+		c.configs.loaded = time.Now()
+	}
+	return applicableConfigs(es, c.configs.configs), nil
+}
+
+// applicableConfigs returns the configurations that apply to entities of es, by key.
+func applicableConfigs(es entitySchema, all []customAttributeConfig) map[string]customAttributeConfig {
+	legacy, objectType := legacyEntityType(es)
+	isContext := es.set.IsA(es.s.ID, "Context")
+	out := map[string]customAttributeConfig{}
+	for _, cfg := range all {
+		switch {
+		case cfg.isHierarchical && isContext:
+		case cfg.entityType == legacy && (legacy != "task" || cfg.objectTypeID == objectType):
+		default:
+			continue
+		}
+		if _, dup := out[cfg.key]; !dup || !cfg.isHierarchical {
+			out[cfg.key] = cfg
+		}
+	}
+	return out
+}
+
+// legacyEntityType returns the entity_type value custom attribute configurations use for
+// es, and for TypedContext types their object type id.
+func legacyEntityType(es entitySchema) (string, string) {
+	switch {
+	case es.s.ID == "Project":
+		return "show", ""
+	case es.set.IsA(es.s.ID, "TypedContext"):
+		return "task", es.s.Classifiers()["object_type_id"]
+	case es.s.ID == "AssetVersion":
+		return "assetversion", ""
+	case es.s.ID == "Asset":
+		return "asset", ""
+	case es.set.IsA(es.s.ID, "User"):
+		return "user", ""
+	case es.set.IsA(es.s.ID, "List"):
+		return "list", ""
+	}
+	return strings.ToLower(es.s.ID), ""
+}
+
+// ensure interface satisfaction at compile time.
+var _ EntityClient = (*ftrackEntityClient)(nil)
+
+// managedByMarker returns the metadata the operator sets on entities it owns.
+func managedByMarker(uid string) map[string]string {
+	return map[string]string{v1alpha1.MetadataManagedBy: uid}
+}

@@ -1,0 +1,392 @@
+package controllers
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/schema"
+)
+
+// SpecError is a problem of an FtrackEntity's spec: retrying cannot help until the spec (or
+// the server's schema) changes. Reason is a condition reason; Message tells the user what to
+// change and never holds a credential.
+type SpecError struct {
+	Reason  string
+	Message string
+}
+
+// Error implements error.
+func (e *SpecError) Error() string { return e.Message }
+
+func specErrorf(reason, format string, args ...any) *SpecError {
+	return &SpecError{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// serverSetAttributes are attributes the server writes itself; a spec cannot set them.
+var serverSetAttributes = map[string]bool{
+	"created_at": true, "created_by": true, "created_by_id": true, "link": true,
+	"context_type": true, "object_type_id": true, "object_type": true,
+}
+
+// entitySchema is the part of the server's schema the reconciler needs for one type.
+type entitySchema struct {
+	set *schema.Set
+	s   *schema.Schema
+}
+
+// lookupType returns the schema of spec.entityType, or a SpecError.
+func lookupType(set *schema.Set, typ string) (entitySchema, error) {
+	s, ok := set.Get(typ)
+	if !ok {
+		msg := fmt.Sprintf("entityType %q is not a type of the server's schema", typ)
+		if f, ok := set.GetFold(typ); ok {
+			msg += fmt.Sprintf("; did you mean %q?", f.ID)
+		}
+		return entitySchema{}, &SpecError{Reason: v1alpha1.ReasonUnknownEntityType, Message: msg}
+	}
+	if set.IsAbstract(typ) {
+		return entitySchema{}, specErrorf(v1alpha1.ReasonUnknownEntityType,
+			"entityType %q is a base type that cannot be created; use one of its types: %s", typ, strings.Join(set.ConcreteTypes(typ), ", "))
+	}
+	if len(s.PrimaryKey) != 1 || s.PrimaryKey[0] != "id" {
+		return entitySchema{}, specErrorf(v1alpha1.ReasonUnknownEntityType,
+			"entityType %q is identified by %s, not by an id; only types with an id can be managed", typ, strings.Join(s.PrimaryKey, ", "))
+	}
+	return entitySchema{set: set, s: s}, nil
+}
+
+// hasMetadata reports whether the type has a metadata mapping.
+func (es entitySchema) hasMetadata() bool {
+	p, ok := es.s.Property("metadata")
+	return ok && p.Kind() == schema.KindMapped && p.ItemsRef == "Metadata"
+}
+
+// customAttributeType returns the value type of the type's custom attributes, or "".
+func (es entitySchema) customAttributeType() string {
+	p, ok := es.s.Property("custom_attributes")
+	if !ok || p.Kind() != schema.KindMapped {
+		return ""
+	}
+	return p.ItemsRef
+}
+
+// foreignKey returns the foreign-key attribute that holds the id of relation rel, or "".
+func (es entitySchema) foreignKey(rel string) string {
+	if p, ok := es.s.Property(rel + "_id"); ok && p.Format == "foreign_key" {
+		return rel + "_id"
+	}
+	return ""
+}
+
+// relationOfForeignKey returns the relation whose foreign key is attr, or "".
+func (es entitySchema) relationOfForeignKey(attr string) string {
+	rel, ok := strings.CutSuffix(attr, "_id")
+	if !ok {
+		return ""
+	}
+	if p, ok := es.s.Property(rel); ok && p.Kind() == schema.KindReference {
+		return rel
+	}
+	return ""
+}
+
+// convertAttribute checks one spec attribute against its property and returns the value to
+// send and to compare (see normalize).
+func (es entitySchema) convertAttribute(name string, raw apiextensionsv1.JSON) (any, error) {
+	typ := es.s.ID
+	p, ok := es.s.Property(name)
+	if !ok {
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s has no attribute %q%s", name, typ, name, suggest(name, es.s.PropertyOrder))
+	}
+	switch {
+	case es.s.IsPrimaryKey(name):
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: the id is chosen by the operator; to take over an existing entity use spec.adopt.id", name)
+	case es.s.IsComputed(name):
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is computed by the server and cannot be set", name, typ, name)
+	case serverSetAttributes[name] || strings.HasPrefix(name, "_") || p.RestrictedProjection:
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is read-only", name, typ, name)
+	}
+	if rel := es.relationOfForeignKey(name); rel != "" {
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: set the relation under references.%s (by FtrackEntity name, id or query) instead of its foreign key", name, rel)
+	}
+	switch p.Kind() {
+	case schema.KindReference:
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is a relation to %s; set it under references.%s", name, typ, name, p.Ref, name)
+	case schema.KindCollection:
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is a collection of %s, which FtrackEntity does not manage", name, typ, name, p.ItemsRef)
+	case schema.KindMapped:
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: set %s under spec.customAttributes or spec.metadata", name, name)
+	case schema.KindUnknown:
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s cannot be set through the API", name, typ, name)
+	}
+	var v any
+	if err := json.Unmarshal(raw.Raw, &v); err != nil {
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: not valid JSON", name)
+	}
+	out, err := convertScalar(p, v)
+	if err != nil {
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s %s", name, typ, name, err.Error())
+	}
+	if len(p.Enum) > 0 {
+		if s, ok := out.(string); ok && !slices.Contains(p.Enum, s) {
+			return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %q is not one of %s", name, s, strings.Join(p.Enum, ", "))
+		}
+	}
+	return out, nil
+}
+
+// convertScalar checks a decoded JSON value against a scalar or datetime property.
+func convertScalar(p *schema.Property, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if p.Kind() == schema.KindDateTime {
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("is a datetime: give an RFC 3339 string such as \"2025-01-31T09:00:00Z\", not %s", jsonKind(v))
+		}
+		t, err := parseDateTime(s)
+		if err != nil {
+			return nil, fmt.Errorf("is a datetime: %q is not RFC 3339 (for example \"2025-01-31T09:00:00Z\" or \"2025-01-31\")", s)
+		}
+		return t, nil
+	}
+	switch p.Type {
+	case "string":
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return nil, fmt.Errorf("is a string, not %s", jsonKind(v))
+	case "integer":
+		f, ok := v.(float64)
+		if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return nil, fmt.Errorf("is an integer, not %s", jsonKind(v))
+		}
+		return f, nil
+	case "number":
+		if f, ok := v.(float64); ok {
+			return f, nil
+		}
+		return nil, fmt.Errorf("is a number, not %s", jsonKind(v))
+	case "boolean":
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("is a boolean, not %s", jsonKind(v))
+	}
+	return v, nil
+}
+
+// parseDateTime accepts RFC 3339 with or without fractional seconds and a bare date, and
+// returns UTC truncated to seconds, as the server stores datetimes.
+func parseDateTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Truncate(time.Second), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a datetime: %q", s)
+}
+
+// jsonKind names the JSON kind of a decoded value for messages.
+func jsonKind(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("the string %q", truncate(x, 40))
+	case float64:
+		return fmt.Sprintf("the number %v", x)
+	case bool:
+		return fmt.Sprintf("the boolean %v", x)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// suggest returns "; did you mean …?" for a close property name, else "".
+func suggest(name string, names []string) string {
+	lower := strings.ToLower(name)
+	var best string
+	bestD := 3
+	for _, n := range names {
+		if d := editDistance(lower, strings.ToLower(n)); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// validateStatic checks what the spec says without asking ftrack: the type, the attributes,
+// the reference attributes, metadata keys and adoption keys. It returns the converted
+// attributes.
+func validateStatic(es entitySchema, spec *v1alpha1.FtrackEntitySpec) (map[string]any, error) {
+	attrs := make(map[string]any, len(spec.Attributes))
+	for _, name := range sortedKeys(spec.Attributes) {
+		v, err := es.convertAttribute(name, spec.Attributes[name])
+		if err != nil {
+			return nil, err
+		}
+		attrs[name] = v
+	}
+	for _, name := range sortedKeys(spec.References) {
+		if _, dup := spec.Attributes[name]; dup {
+			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s is also set under attributes; set it in one place", name, name)
+		}
+		p, ok := es.s.Property(name)
+		if !ok {
+			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s has no attribute %q%s", name, es.s.ID, name, suggest(name, es.s.PropertyOrder))
+		}
+		if p.Kind() != schema.KindReference {
+			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s.%s is not a relation to one entity (it is %s)", name, es.s.ID, name, p.Kind())
+		}
+		if es.s.IsComputed(name) || serverSetAttributes[name] {
+			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s.%s is set by the server", name, es.s.ID, name)
+		}
+		if _, fkSet := spec.Attributes[name+"_id"]; fkSet {
+			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s_id is also set under attributes", name, name)
+		}
+		r := spec.References[name]
+		if n := btoi(r.Name != "") + btoi(r.ID != "") + btoi(r.Query != ""); n != 1 {
+			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: set exactly one of name, id and query", name)
+		}
+	}
+	if len(spec.Metadata) > 0 && !es.hasMetadata() {
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "metadata: %s entities have no metadata", es.s.ID)
+	}
+	if _, ok := spec.Metadata[v1alpha1.MetadataManagedBy]; ok {
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "metadata.%s is reserved: the operator sets it to mark the entities it manages", v1alpha1.MetadataManagedBy)
+	}
+	if len(spec.CustomAttributes) > 0 && es.customAttributeType() == "" {
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes: %s entities have no custom attributes", es.s.ID)
+	}
+	if spec.Management == v1alpha1.ManagementObserve && spec.Adopt == nil {
+		return nil, specErrorf(v1alpha1.ReasonInvalidSpec, "management Observe reads an existing entity: name it with spec.adopt (id or match)")
+	}
+	if a := spec.Adopt; a != nil {
+		if (a.ID == "") == (len(a.Match) == 0) {
+			return nil, specErrorf(v1alpha1.ReasonInvalidSpec, "adopt: set exactly one of id and match")
+		}
+		for _, k := range sortedKeys(a.Match) {
+			p, ok := es.s.Property(k)
+			if !ok || (p.Kind() != schema.KindScalar && p.Kind() != schema.KindDateTime) {
+				return nil, specErrorf(v1alpha1.ReasonInvalidSpec, "adopt.match.%s: %s has no scalar attribute %q%s", k, es.s.ID, k, suggest(k, es.s.PropertyOrder))
+			}
+		}
+	}
+	return attrs, nil
+}
+
+// checkReferenceType reports a SpecError when an entity of type got cannot be stored in
+// relation rel.
+func (es entitySchema) checkReferenceType(rel, got, via string) error {
+	p, _ := es.s.Property(rel)
+	if p == nil || es.set.IsA(got, p.Ref) {
+		return nil
+	}
+	return specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s refers to a %s, but %s.%s holds a %s", rel, via, got, es.s.ID, rel, p.Ref)
+}
+
+// convertCustomAttribute checks a custom attribute value against its configuration's type.
+func convertCustomAttribute(key string, cfg customAttributeConfig, raw apiextensionsv1.JSON) (any, error) {
+	var v any
+	if err := json.Unmarshal(raw.Raw, &v); err != nil {
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: not valid JSON", key)
+	}
+	bad := func(want string) error {
+		return specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: the custom attribute is of type %s and needs %s, not %s", key, cfg.typeName, want, jsonKind(v))
+	}
+	if v == nil {
+		return nil, nil
+	}
+	switch cfg.typeName {
+	case "number":
+		if _, ok := v.(float64); !ok {
+			return nil, bad("a number")
+		}
+	case "text", "url", "expression":
+		if _, ok := v.(string); !ok {
+			return nil, bad("a string")
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return nil, bad("a boolean")
+		}
+	case "date":
+		s, ok := v.(string)
+		if !ok {
+			return nil, bad("an RFC 3339 string")
+		}
+		t, err := parseDateTime(s)
+		if err != nil {
+			return nil, bad("an RFC 3339 string")
+		}
+		return t, nil
+	case "enumerator":
+		if _, ok := v.([]any); !ok {
+			if _, ok := v.(string); !ok {
+				return nil, bad("a list of strings")
+			}
+		}
+	}
+	return v, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
