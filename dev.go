@@ -92,7 +92,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var o devOptions
 	bindDevFlags(fs, &o)
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{msg: err.Error()}
 	}
 	if fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("unexpected argument %q; see 'ftrack-operator dev -h'", fs.Arg(0))}

@@ -50,10 +50,16 @@ func readinessOf(obj *unstructured.Unstructured, t trackedObject) readiness {
 		r.reason, _ = cm["reason"].(string)
 		r.message, _ = cm["message"].(string)
 		condGen, _, _ := unstructured.NestedInt64(cm, "observedGeneration")
-		stale := (found && observed != gen) || (condGen != 0 && condGen != gen)
-		r.ready = cm["status"] == "True" && !stale
-		if stale && cm["status"] == "True" {
-			r.reason, r.message = "Stale", fmt.Sprintf("Ready describes generation %d, the object is at %d", max(observed, condGen), gen)
+		staleGen := int64(-1)
+		switch {
+		case found && observed != gen:
+			staleGen = observed
+		case condGen != 0 && condGen != gen:
+			staleGen = condGen
+		}
+		r.ready = cm["status"] == "True" && staleGen < 0
+		if staleGen >= 0 && cm["status"] == "True" {
+			r.reason, r.message = "Stale", fmt.Sprintf("Ready describes generation %d, the object is at %d", staleGen, gen)
 		}
 	}
 	return r
