@@ -98,7 +98,9 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = conns // The FtrackEntity reconciler borrows conns.Pool and consumes conns.Bridge.
+	if err := controllers.SetupEntities(mgr, conns); err != nil {
+		return nil, fmt.Errorf("setting up the FtrackEntity reconciler: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding the health check: %w", err)
 	}
