@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -502,4 +503,111 @@ func createEntity(t *testing.T, namespace, name, connection, id string) *v1alpha
 		}
 	}
 	return e
+}
+
+func TestConnectionValidation(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, nil)
+	yes := true
+	tests := map[string]struct {
+		reason  string
+		mutate  func(*v1alpha1.FtrackConnection)
+		wantErr string
+	}{
+		"Valid":      {reason: "an https URL and a Secret name are enough", mutate: func(*v1alpha1.FtrackConnection) {}},
+		"FTP":        {reason: "only http and https", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.ServerURL = "ftp://studio" }, wantErr: "serverURL must start with http:// or https://"},
+		"NoURL":      {reason: "the URL is required", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.ServerURL = "" }, wantErr: "spec.serverURL"},
+		"NoSecret":   {reason: "the Secret name is required", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.SecretRef.Name = "" }, wantErr: "spec.secretRef.name"},
+		"ZeroBudget": {reason: "a budget of zero would stop every request", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.RateLimit.RequestsPerSecond = -1 }, wantErr: "spec.rateLimit.requestsPerSecond"},
+		"TLSBoth": {reason: "a CA bundle and no verification exclude each other", mutate: func(c *v1alpha1.FtrackConnection) {
+			c.Spec.TLS = &v1alpha1.TLSSettings{InsecureSkipVerify: true, CABundleRef: &v1alpha1.CABundleReference{Kind: "ConfigMap", Name: "ca"}}
+		}, wantErr: "caBundleRef and insecureSkipVerify exclude each other"},
+		"CAKind": {reason: "a CA bundle comes from a Secret or a ConfigMap", mutate: func(c *v1alpha1.FtrackConnection) {
+			c.Spec.TLS = &v1alpha1.TLSSettings{CABundleRef: &v1alpha1.CABundleReference{Kind: "Pod", Name: "ca"}}
+		}, wantErr: "spec.tls.caBundleRef.kind"},
+		"HubOff": {reason: "the event hub can be switched off", mutate: func(c *v1alpha1.FtrackConnection) {
+			off := false
+			c.Spec.EventHub.Enabled = &off
+		}},
+		"Insecure": {reason: "insecureSkipVerify alone is accepted (with a warning Event)", mutate: func(c *v1alpha1.FtrackConnection) {
+			c.Spec.TLS = &v1alpha1.TLSSettings{InsecureSkipVerify: yes}
+		}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := &v1alpha1.FtrackConnection{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "v-"},
+				Spec: v1alpha1.FtrackConnectionSpec{
+					ConnectionSettings: v1alpha1.ConnectionSettings{ServerURL: "https://studio.example"},
+					SecretRef:          v1alpha1.CredentialsSecretReference{Name: "creds"},
+				},
+			}
+			tc.mutate(c)
+			err := k8sClient.Create(t.Context(), c)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("%s: %v", tc.reason, err)
+				}
+				t.Cleanup(func() { deleteConnection(t, c) })
+				return
+			}
+			if err == nil {
+				t.Cleanup(func() { deleteConnection(t, c) })
+				t.Fatalf("%s: created, want an error naming %q", tc.reason, tc.wantErr)
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: error %q does not name %q", tc.reason, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestConnectionDefaults(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, nil)
+	c := createConnection(t, ns, "defaults", "https://studio.example", "creds")
+	want := v1alpha1.FtrackConnectionSpec{
+		ConnectionSettings: v1alpha1.ConnectionSettings{
+			ServerURL:      "https://studio.example",
+			EventHub:       v1alpha1.EventHubSettings{Enabled: ptrTo(true), Subscription: v1alpha1.DefaultEventHubSubscription},
+			ResyncInterval: &metav1.Duration{Duration: v1alpha1.DefaultResyncInterval},
+			RateLimit:      v1alpha1.RateLimit{RequestsPerSecond: v1alpha1.DefaultRequestsPerSecond, Burst: v1alpha1.DefaultBurst},
+			Timeout:        &metav1.Duration{Duration: v1alpha1.DefaultRequestTimeout},
+		},
+		SecretRef: v1alpha1.CredentialsSecretReference{Name: "creds", SecretKeys: v1alpha1.SecretKeys{
+			APIKeyKey: v1alpha1.DefaultAPIKeyKey, APIUserKey: v1alpha1.DefaultAPIUserKey,
+		}},
+	}
+	if diff := cmp.Diff(want, c.Spec); diff != "" {
+		t.Errorf("defaulted spec (-want +got):\n%s", diff)
+	}
+	// The operator's own defaults agree with the API server's.
+	var empty v1alpha1.ConnectionSettings
+	perSecond, burst := empty.RequestBudget()
+	got := []any{empty.EventHubEnabled(), empty.EventHubSubscription(), empty.ResyncPeriod(), empty.RequestTimeout(), perSecond, burst,
+		v1alpha1.SecretKeys{}.APIKey(), v1alpha1.SecretKeys{}.APIUser()}
+	wantGo := []any{true, want.EventHub.Subscription, want.ResyncInterval.Duration, want.Timeout.Duration,
+		float64(want.RateLimit.RequestsPerSecond), int(want.RateLimit.Burst), want.SecretRef.APIKeyKey, want.SecretRef.APIUserKey}
+	if diff := cmp.Diff(wantGo, got); diff != "" {
+		t.Errorf("Go defaults (-want +got):\n%s", diff)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func TestConnectionInsecureTLSWarns(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns := newNamespace(t, nil)
+	key := fcKey(ns, "studio")
+	createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+	createConnection(t, ns, key.Name, ftrackServer.URL, "creds", func(c *v1alpha1.FtrackConnection) {
+		c.Spec.TLS = &v1alpha1.TLSSettings{InsecureSkipVerify: true}
+		off := false
+		c.Spec.EventHub.Enabled = &off
+	})
+	waitFor(t, soon, "Ready", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	waitFor(t, briefly, "EventHubConnected=False Disabled", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisabled))
+	waitFor(t, briefly, "an InsecureTLS Event", hasEvent(ctx, ns, key.Name, v1alpha1.EventReasonInsecureTLS))
 }
