@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,6 +71,9 @@ type EntityReconciler struct {
 	Now func() time.Time
 
 	states entityStates
+	// synced remembers the generation each object was last synced at: the cache may not
+	// show the last status yet when an ftrack event arrives right after a sync.
+	synced sync.Map // types.NamespacedName → int64
 }
 
 // SetupEntities registers the FtrackEntity reconciler with mgr, borrowing the pool and the
@@ -180,6 +184,7 @@ func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.states.forget(req.NamespacedName)
+			r.synced.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -561,7 +566,16 @@ func describeMatch(m map[string]string) string {
 // reconcileEntity observes the entity and creates, adopts, updates or reports it.
 func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient, conn *Connection, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
 	observe := obj.Spec.Management == v1alpha1.ManagementObserve
-	owned := obj.Status.Ownership == v1alpha1.OwnershipCreated || obj.Status.Ownership == v1alpha1.OwnershipAdopted
+	key := client.ObjectKeyFromObject(obj)
+	gen, remembered := r.synced.Load(key)
+	syncedBefore := (remembered && gen.(int64) == obj.Generation) ||
+		(obj.Status.ObservedGeneration == obj.Generation && meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionSynced))
+	owned := obj.Status.Ownership == v1alpha1.OwnershipCreated || obj.Status.Ownership == v1alpha1.OwnershipAdopted || (remembered && !observe)
+	defer func() {
+		if meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionSynced) {
+			r.synced.Store(key, obj.Generation)
+		}
+	}()
 	if !observe && want.es.hasMetadata() {
 		for k, v := range managedByMarker(string(obj.UID)) {
 			want.metadata[k] = v
@@ -598,6 +612,9 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient,
 			r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonCreated, "Create", "created %s %s", want.es.s.ID, want.id)
 		}
 		obj.Status.Ownership = v1alpha1.OwnershipCreated
+		if name, ok := want.attrs["name"].(string); ok {
+			obj.Status.Path = name
+		}
 		obj.Status.LastSyncTime = ptrTime(now)
 		markSynced(obj, v1alpha1.ReasonSynced, fmt.Sprintf("%s %s holds the spec", want.es.s.ID, want.id))
 		return nil
@@ -638,7 +655,7 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient,
 		return nil
 	}
 	// A difference while the spec has not changed since the last sync was made in ftrack.
-	drift := obj.Status.ObservedGeneration == obj.Generation && meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionSynced) && owned
+	drift := syncedBefore && owned
 	if drift && obj.Spec.DriftPolicy == v1alpha1.DriftPolicyReport {
 		driftDetected.WithLabelValues(label, "reported").Inc()
 		obj.Status.LastDrift = driftReport(changes, now, false, false)

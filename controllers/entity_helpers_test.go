@@ -63,6 +63,8 @@ func newEntityFixture(t *testing.T, srv *ftracktest.Server) *entityFixture {
 	createConnection(t, ns, "studio", srv.URL, "creds")
 	key := ConnectionKey{Kind: KindFtrackConnection, Namespace: ns, Name: "studio"}
 	waitFor(t, 30*time.Second, "connection Ready", conditionIs(t.Context(), key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
+	// Out-of-band changes are noticed through the event hub.
+	waitFor(t, 30*time.Second, "event hub connected", conditionIs(t.Context(), key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 	// Runs before the connection's cleanup, which waits for the entities that use it.
 	t.Cleanup(func() { deleteAllEntities(t, ns) })
 	return &entityFixture{t: t, ns: ns, server: srv, conn: "studio"}

@@ -1,0 +1,134 @@
+package controllers
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
+)
+
+// projectEntity declares a project called name.
+func projectEntity(f *entityFixture, name string, mutate ...func(*v1alpha1.FtrackEntity)) *v1alpha1.FtrackEntity {
+	return f.entity(name, "Project", append([]func(*v1alpha1.FtrackEntity){func(e *v1alpha1.FtrackEntity) {
+		e.Spec.Attributes = attrs(map[string]any{"name": name, "full_name": "Project " + name})
+		e.Spec.References = map[string]v1alpha1.EntityReference{"project_schema": {ID: builtin.DefaultProjectSchemaID}}
+	}}, mutate...)...)
+}
+
+// changeOutOfBand sets attribute name of the entity through a session of its own, as a
+// person in the ftrack web UI would.
+func changeOutOfBand(t *testing.T, f *entityFixture, typ, id, name string, value any) {
+	t.Helper()
+	s := f.session()
+	e, err := s.Get(t.Context(), typ, id)
+	if err != nil {
+		t.Fatalf("reading %s %s: %v", typ, id, err)
+	}
+	if err := e.Set(name, value); err != nil {
+		t.Fatalf("setting %s: %v", name, err)
+	}
+	if err := s.Commit(t.Context()); err != nil {
+		t.Fatalf("committing the out-of-band change: %v", err)
+	}
+}
+
+func TestEntityDrift(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		reason string
+		policy v1alpha1.DriftPolicy
+	}{
+		"Correct": {reason: "an out-of-band change is undone within 2 seconds", policy: v1alpha1.DriftPolicyCorrect},
+		"Report":  {reason: "an out-of-band change is reported in status and left in ftrack", policy: v1alpha1.DriftPolicyReport},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newEntityFixture(t, newEmulator(t))
+			f.create(projectEntity(f, "drift", func(e *v1alpha1.FtrackEntity) { e.Spec.DriftPolicy = tc.policy }))
+			f.waitReady(30*time.Second, "drift")
+			obj, _ := f.get("drift")
+			id := obj.Status.ID
+
+			changeOutOfBand(t, f, "Project", id, "full_name", "Changed in ftrack")
+			changed := time.Now()
+			switch tc.policy {
+			case v1alpha1.DriftPolicyCorrect:
+				waitFor(t, 2*time.Second, tc.reason, func() error {
+					p, _ := f.server.Get("Project", id)
+					if p["full_name"] != "Project drift" {
+						return fmt.Errorf("full_name = %v", p["full_name"])
+					}
+					return nil
+				})
+				t.Logf("drift corrected %s after the change", time.Since(changed).Round(time.Millisecond))
+				waitFor(t, 5*time.Second, "corrected drift in status", func() error {
+					e, err := f.get("drift")
+					if err != nil {
+						return err
+					}
+					if d := e.Status.LastDrift; d == nil || !d.Corrected || len(d.Attributes) != 1 || d.Attributes[0].Name != "attributes.full_name" {
+						return fmt.Errorf("lastDrift = %+v", d)
+					}
+					return nil
+				})
+				f.waitCondition(5*time.Second, "drift", v1alpha1.ConditionSynced, metav1.ConditionTrue, v1alpha1.ReasonSynced)
+			case v1alpha1.DriftPolicyReport:
+				e := f.waitCondition(5*time.Second, "drift", v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonDriftReported)
+				want := &v1alpha1.DriftReport{Attributes: []v1alpha1.AttributeDrift{{Name: "attributes.full_name", Expected: `"Project drift"`, Actual: `"Changed in ftrack"`}}}
+				if diff := cmp.Diff(want.Attributes, e.Status.LastDrift.Attributes); diff != "" {
+					t.Errorf("lastDrift (-want +got):\n%s", diff)
+				}
+				p, _ := f.server.Get("Project", id)
+				if p["full_name"] != "Changed in ftrack" {
+					t.Errorf("full_name = %v, want the out-of-band value kept", p["full_name"])
+				}
+			}
+		})
+	}
+}
+
+func TestEntityRecreatedAfterOutOfBandDeletion(t *testing.T) {
+	t.Parallel()
+	f := newEntityFixture(t, newEmulator(t))
+	f.create(projectEntity(f, "gone"))
+	f.waitReady(30*time.Second, "gone")
+	obj, _ := f.get("gone")
+	id := obj.Status.ID
+
+	s := f.session()
+	e, err := s.Get(t.Context(), "Project", id)
+	if err != nil {
+		t.Fatalf("reading the project: %v", err)
+	}
+	if err := s.Delete(e); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if err := s.Commit(t.Context()); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	waitFor(t, 5*time.Second, "project recreated", func() error {
+		if _, ok := f.server.Get("Project", id); !ok {
+			return fmt.Errorf("project %s not in ftrack", id)
+		}
+		return nil
+	})
+	if got := f.server.Count("Project"); got != 1 {
+		t.Errorf("projects = %d, want 1", got)
+	}
+	waitFor(t, 5*time.Second, "drift recorded", func() error {
+		o, err := f.get("gone")
+		if err != nil {
+			return err
+		}
+		if d := o.Status.LastDrift; d == nil || !d.Deleted || !d.Corrected {
+			return fmt.Errorf("lastDrift = %+v", d)
+		}
+		return nil
+	})
+}
