@@ -257,7 +257,7 @@ func (d devSession) run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
-	applied, err := applySamples(ctx, k8s, objs, serverURL, d.target.creds)
+	applier, err := newSampleApplier(k8s, objs, serverURL, d.target.creds)
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,11 @@ func (d devSession) run(ctx context.Context) (err error) {
 		err = errors.Join(err, <-mgrDone)
 	}()
 
-	d.banner(serverURL, emulator != nil, namespace, applied, envFile, time.Since(started))
+	applied, err := applier.applyBase(ctx)
+	if err != nil {
+		return err
+	}
+	d.banner(serverURL, emulator != nil, namespace, applied, len(applier.pending), envFile, time.Since(started))
 
 	tracked := trackedObjects(objs)
 	progress := newDevProgress(k8s, tracked, d.stdout)
@@ -294,7 +298,14 @@ func (d devSession) run(ctx context.Context) (err error) {
 	tick := time.NewTicker(devProgressInterval)
 	defer tick.Stop()
 	for {
-		state, err := progress.poll(ctx)
+		if len(applier.pending) > 0 {
+			if n, err := applier.applyReady(ctx); err != nil && ctx.Err() == nil {
+				return err
+			} else if n > 0 {
+				d.say("applied %d samples whose dependencies are Ready", n)
+			}
+		}
+		state, err := progress.poll(ctx, applier.waitedOn)
 		if err != nil && ctx.Err() == nil {
 			d.say("reading the samples' status: %v", err)
 		}
@@ -325,7 +336,7 @@ func (d devSession) say(format string, args ...any) {
 }
 
 // banner prints where everything is and how to use it.
-func (d devSession) banner(serverURL string, emulator bool, namespace string, applied int, envFile string, took time.Duration) {
+func (d devSession) banner(serverURL string, emulator bool, namespace string, applied, pending int, envFile string, took time.Duration) {
 	w := d.stdout
 	fmt.Fprintf(w, "\nftrack-operator dev is up (%s)\n\n", took.Round(time.Second))
 	if emulator {
@@ -338,7 +349,11 @@ func (d devSession) banner(serverURL string, emulator bool, namespace string, ap
 	}
 	fmt.Fprintf(w, "  kubeconfig       %s\n", d.opts.kubeconfig)
 	fmt.Fprintf(w, "  manager log      %s\n", d.opts.managerLog)
-	fmt.Fprintf(w, "  samples          %d objects from %s, namespace %s\n\n", applied, d.opts.samples, namespace)
+	fmt.Fprintf(w, "  samples          %d objects from %s, namespace %s", applied, d.opts.samples, namespace)
+	if pending > 0 {
+		fmt.Fprintf(w, "; %d more once their dependencies are Ready", pending)
+	}
+	fmt.Fprintf(w, "\n\n")
 	fmt.Fprintf(w, "Watch the operator:\n  kubectl --kubeconfig %s -n %s get ftrackconnections,ftrackentities\n", d.opts.kubeconfig, namespace)
 	if emulator {
 		fmt.Fprintf(w, "Point an ftrack client at the emulator:\n  export FTRACK_SERVER=%s FTRACK_API_USER=%s FTRACK_API_KEY=%s\n",

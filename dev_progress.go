@@ -100,7 +100,8 @@ func newDevProgress(k8s client.Client, objs []trackedObject, out io.Writer) *dev
 }
 
 // poll reads every tracked object once and prints a progress line if anything changed.
-func (p *devProgress) poll(ctx context.Context) (devState, error) {
+// waiting names the objects not applied yet and what each waits for.
+func (p *devProgress) poll(ctx context.Context, waiting map[trackedObject]string) (devState, error) {
 	s := devState{total: len(p.objs), byKind: map[string][2]int{}}
 	var errs []error
 	for _, t := range p.objs {
@@ -109,6 +110,8 @@ func (p *devProgress) poll(ctx context.Context) (devState, error) {
 		err := p.k8s.Get(ctx, client.ObjectKey{Namespace: t.namespace, Name: t.name}, obj)
 		var r readiness
 		switch {
+		case apierrors.IsNotFound(err) && waiting[t] != "":
+			r = readiness{obj: t, reason: "Pending", message: "applied once " + waiting[t] + " is Ready (" + annotationDependsOn + ")"}
 		case apierrors.IsNotFound(err):
 			r = readiness{obj: t, reason: "NotFound", message: "the object does not exist (deleted?)"}
 		case err != nil:
@@ -137,13 +140,13 @@ func (p *devProgress) poll(ctx context.Context) (devState, error) {
 	}
 	// Name what is still waiting once it settles into a reason, so a stuck sample is visible
 	// without kubectl.
-	var waiting []string
+	var stuck []string
 	for _, r := range s.notReady {
-		if r.reason != "" && r.reason != ftrackv1alpha1.ReasonProgressing {
-			waiting = append(waiting, "  "+r.String())
+		if r.reason != "" && r.reason != ftrackv1alpha1.ReasonProgressing && r.reason != ftrackv1alpha1.ReasonReferenceNotReady && r.reason != "Pending" {
+			stuck = append(stuck, "  "+r.String())
 		}
 	}
-	if not := strings.Join(waiting, "\n"); not != p.lastNot {
+	if not := strings.Join(stuck, "\n"); not != p.lastNot {
 		p.lastNot = not
 		if not != "" {
 			fmt.Fprintf(p.out, "       not Ready:\n%s\n", not)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -91,44 +93,170 @@ func connectionSecrets(objs []*unstructured.Unstructured, serverURL string) ([]c
 	return secrets, nil
 }
 
-// applySamples creates the namespaces, the connections' credentials Secrets and then every
-// object of objs with server-side apply. It returns how many sample objects it applied.
-func applySamples(ctx context.Context, k8s client.Client, objs []*unstructured.Unstructured, serverURL string, creds credentials) (int, error) {
+// annotationDependsOn lists objects that must be Ready before an object is applied, in the
+// format of cli-utils (kpt live apply, Config Sync): comma-separated
+// <group>/namespaces/<namespace>/<kind>/<name> or <group>/<kind>/<name> references.
+const annotationDependsOn = "config.kubernetes.io/depends-on"
+
+// parseDependsOn parses the value of the depends-on annotation of obj. A reference without a
+// namespace to a namespaced kind of the samples is taken to be in obj's namespace.
+func parseDependsOn(obj *unstructured.Unstructured) ([]trackedObject, error) {
+	raw := obj.GetAnnotations()[annotationDependsOn]
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	var refs []trackedObject
+	for item := range strings.SplitSeq(raw, ",") {
+		parts := strings.Split(strings.TrimSpace(item), "/")
+		var ref trackedObject
+		switch {
+		case len(parts) == 5 && parts[1] == "namespaces":
+			ref = trackedObject{group: parts[0], namespace: parts[2], kind: parts[3], name: parts[4]}
+		case len(parts) == 3:
+			ref = trackedObject{group: parts[0], kind: parts[1], name: parts[2]}
+		default:
+			return nil, fmt.Errorf("%s %s: annotation %s: %q is not <group>/namespaces/<namespace>/<kind>/<name> or <group>/<kind>/<name>", obj.GetKind(), obj.GetName(), annotationDependsOn, item)
+		}
+		if ref.kind == "" || ref.name == "" {
+			return nil, fmt.Errorf("%s %s: annotation %s: %q names no kind or name", obj.GetKind(), obj.GetName(), annotationDependsOn, item)
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+// sampleApplier applies the samples with server-side apply: first the namespaces, the
+// connections' credentials Secrets and every object without dependencies, then each object
+// whose depends-on annotation names objects that are all Ready.
+type sampleApplier struct {
+	k8s      client.Client
+	objs     []*unstructured.Unstructured
+	secrets  []*unstructured.Unstructured
+	deps     map[*unstructured.Unstructured][]trackedObject
+	pending  []*unstructured.Unstructured
+	waitedOn map[trackedObject]string // pending object → what it waits for
+}
+
+// newSampleApplier points the samples' connections at serverURL and prepares their Secrets.
+func newSampleApplier(k8s client.Client, objs []*unstructured.Unstructured, serverURL string, creds credentials) (*sampleApplier, error) {
 	secrets, err := connectionSecrets(objs, serverURL)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	namespaces := map[string]bool{}
+	a := &sampleApplier{k8s: k8s, objs: objs, deps: map[*unstructured.Unstructured][]trackedObject{}, waitedOn: map[trackedObject]string{}}
+	for _, s := range secrets {
+		a.secrets = append(a.secrets, secretObject(s, creds))
+	}
 	for _, o := range objs {
+		refs, err := parseDependsOn(o)
+		if err != nil {
+			return nil, err
+		}
+		if len(refs) > 0 {
+			a.deps[o] = refs
+		}
+	}
+	return a, nil
+}
+
+// applyBase applies the namespaces, the Secrets and every object without dependencies, and
+// returns how many sample objects it applied.
+func (a *sampleApplier) applyBase(ctx context.Context) (int, error) {
+	namespaces := map[string]bool{}
+	for _, o := range a.objs {
 		if o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "" {
 			namespaces[o.GetName()] = true
 		}
 	}
 	var first []*unstructured.Unstructured
-	for _, o := range objs {
+	for _, o := range slices.Concat(a.objs, a.secrets) {
 		if ns := o.GetNamespace(); ns != "" && !namespaces[ns] {
 			namespaces[ns] = true
 			first = append(first, namespaceObject(ns))
 		}
 	}
-	for _, s := range secrets {
-		if !namespaces[s.namespace] {
-			namespaces[s.namespace] = true
-			first = append(first, namespaceObject(s.namespace))
-		}
-	}
 	// Namespaces before what lives in them; Secrets before the connections that read them.
-	ordered := slices.Concat(first, filterKind(objs, true, "Namespace"))
-	for _, s := range secrets {
-		ordered = append(ordered, secretObject(s, creds))
+	ordered := slices.Concat(first, filterKind(a.objs, true, "Namespace"), a.secrets)
+	applied := 0
+	for _, o := range filterKind(a.objs, false, "Namespace") {
+		if _, waits := a.deps[o]; waits {
+			a.pending = append(a.pending, o)
+			continue
+		}
+		ordered = append(ordered, o)
 	}
-	ordered = append(ordered, filterKind(objs, false, "Namespace")...)
 	for _, o := range ordered {
-		if err := k8s.Patch(ctx, o, client.Apply, client.FieldOwner(devFieldOwner), client.ForceOwnership); err != nil {
-			return 0, fmt.Errorf("applying %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
+		if err := a.apply(ctx, o); err != nil {
+			return 0, err
 		}
 	}
-	return len(objs), nil
+	for _, o := range a.objs {
+		if _, waits := a.deps[o]; !waits {
+			applied++
+		}
+	}
+	return applied, nil
+}
+
+// applyReady applies the pending objects whose dependencies are all Ready, and returns how many
+// it applied.
+func (a *sampleApplier) applyReady(ctx context.Context) (int, error) {
+	applied := 0
+	var still []*unstructured.Unstructured
+	clear(a.waitedOn)
+	for _, o := range a.pending {
+		waiting := ""
+		for _, dep := range a.deps[o] {
+			ready, err := a.isReady(ctx, dep, o.GetNamespace())
+			if err != nil {
+				return applied, err
+			}
+			if !ready {
+				waiting = dep.String()
+				break
+			}
+		}
+		if waiting != "" {
+			still = append(still, o)
+			a.waitedOn[trackedOf(o)] = waiting
+			continue
+		}
+		if err := a.apply(ctx, o); err != nil {
+			return applied, err
+		}
+		applied++
+	}
+	a.pending = still
+	return applied, nil
+}
+
+// isReady reports whether the object dep names is Ready; namespace completes a reference
+// without one.
+func (a *sampleApplier) isReady(ctx context.Context, dep trackedObject, namespace string) (bool, error) {
+	obj := &unstructured.Unstructured{}
+	gv := ftrackv1alpha1.GroupVersion
+	if dep.group != gv.Group {
+		return false, fmt.Errorf("depends-on %s: the dev command waits only for objects of %s", dep, gv.Group)
+	}
+	obj.SetGroupVersionKind(gv.WithKind(dep.kind))
+	key := client.ObjectKey{Namespace: dep.namespace, Name: dep.name}
+	if key.Namespace == "" && dep.kind != "ClusterFtrackConnection" {
+		key.Namespace = namespace
+	}
+	if err := a.k8s.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return readinessOf(obj, dep).ready, nil
+}
+
+func (a *sampleApplier) apply(ctx context.Context, o *unstructured.Unstructured) error {
+	if err := a.k8s.Patch(ctx, o, client.Apply, client.FieldOwner(devFieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("applying %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
+	}
+	return nil
 }
 
 // filterKind returns the objects of objs whose kind is among kinds (keep) or is not (!keep).
@@ -163,9 +291,9 @@ func secretObject(s credentialsSecret, c credentials) *unstructured.Unstructured
 	return o
 }
 
-// trackedObject is a sample whose readiness dev reports.
+// trackedObject names an object of the operator's API group.
 type trackedObject struct {
-	kind, namespace, name string
+	group, kind, namespace, name string
 }
 
 func (t trackedObject) String() string {
@@ -175,12 +303,18 @@ func (t trackedObject) String() string {
 	return t.kind + " " + t.namespace + "/" + t.name
 }
 
-// trackedObjects are the connections and entities of objs.
+// trackedOf names obj.
+func trackedOf(o *unstructured.Unstructured) trackedObject {
+	return trackedObject{group: o.GroupVersionKind().Group, kind: o.GetKind(), namespace: o.GetNamespace(), name: o.GetName()}
+}
+
+// trackedObjects are the connections and entities of objs: the samples whose readiness dev
+// reports.
 func trackedObjects(objs []*unstructured.Unstructured) []trackedObject {
 	var out []trackedObject
 	for _, o := range objs {
 		if isFtrackKind(o, "FtrackConnection", "ClusterFtrackConnection", "FtrackEntity") {
-			out = append(out, trackedObject{kind: o.GetKind(), namespace: o.GetNamespace(), name: o.GetName()})
+			out = append(out, trackedOf(o))
 		}
 	}
 	return out

@@ -265,7 +265,7 @@ func waitSamplesReady(ctx context.Context, k8s client.Client, timeout time.Durat
 	deadline := time.Now().Add(timeout)
 	var connReadySince time.Time
 	for {
-		state, err := progress.poll(ctx)
+		state, err := progress.poll(ctx, nil)
 		if err == nil && state.allReady() {
 			return nil
 		}
