@@ -481,7 +481,7 @@ func findCondition(st *v1alpha1.ConnectionStatus, typ string) metav1.Condition {
 	return metav1.Condition{}
 }
 
-// createEntity creates an FtrackEntity using connection; a non-empty id is written to
+// createEntity creates a suspended FtrackEntity using connection; a non-empty id is written to
 // status.id through the status subresource, as the entity reconciler would.
 func createEntity(t *testing.T, namespace, name, connection, id string) *v1alpha1.FtrackEntity {
 	t.Helper()
@@ -490,6 +490,9 @@ func createEntity(t *testing.T, namespace, name, connection, id string) *v1alpha
 		Spec: v1alpha1.FtrackEntitySpec{
 			ConnectionRef: v1alpha1.ConnectionReference{Kind: KindFtrackConnection, Name: connection},
 			EntityType:    "Priority",
+			// Suspended: the entity reconciler registered in the suite leaves it (and ftrack)
+			// alone, so status.id stays what the test wrote.
+			Suspend: true,
 		},
 	}
 	if err := k8sClient.Create(t.Context(), e); err != nil {
@@ -497,8 +500,9 @@ func createEntity(t *testing.T, namespace, name, connection, id string) *v1alpha
 	}
 	t.Cleanup(func() { _ = client.IgnoreNotFound(k8sClient.Delete(context.Background(), e)) })
 	if id != "" {
+		base := e.DeepCopy()
 		e.Status.ID = id
-		if err := k8sClient.Status().Update(t.Context(), e); err != nil {
+		if err := k8sClient.Status().Patch(t.Context(), e, client.MergeFrom(base)); err != nil {
 			t.Fatalf("writing status.id of %s/%s: %v", namespace, name, err)
 		}
 	}
