@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -21,14 +24,16 @@ import (
 type devControlPlane struct {
 	config  *rest.Config
 	env     *envtest.Environment
-	shimDir string
+	runDir  string
 	once    sync.Once
 	stopErr error
 }
 
 // startDevControlPlane builds the control-plane binaries when they are missing (hack/envtest.sh
 // prints its progress on stderr), starts them through the parent-death shims of
-// dev_reaper_linux.go, and installs the CRDs of config/crd/bases. stateDir holds the shims.
+// dev_reaper_linux.go, and installs the CRDs of config/crd/bases. The shims, etcd's data and the
+// apiserver's certificates live in stateDir/run-<pid>, removed by Stop; run directories of dev
+// processes that no longer exist (killed, so they could not clean up) are removed first.
 func startDevControlPlane(ctx context.Context, root, stateDir string) (*devControlPlane, error) {
 	assets, err := testenv.BinaryAssets()
 	if err != nil {
@@ -37,18 +42,29 @@ func startDevControlPlane(ctx context.Context, root, stateDir string) (*devContr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cp := &devControlPlane{}
-	apiserver, etcd := filepath.Join(assets, "kube-apiserver"), filepath.Join(assets, "etcd")
-	if devShimSupported {
-		if cp.shimDir, err = makeDevShims(stateDir, assets); err != nil {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, err
+	}
+	removeStaleRunDirs(stateDir)
+	cp := &devControlPlane{runDir: filepath.Join(stateDir, fmt.Sprintf("run-%d", os.Getpid()))}
+	for _, sub := range []string{"etcd", "apiserver"} {
+		if err := os.MkdirAll(filepath.Join(cp.runDir, sub), 0o700); err != nil {
 			return nil, err
 		}
-		apiserver, etcd = filepath.Join(cp.shimDir, "kube-apiserver"), filepath.Join(cp.shimDir, "etcd")
+	}
+	apiserver, etcd := filepath.Join(assets, "kube-apiserver"), filepath.Join(assets, "etcd")
+	if devShimSupported {
+		shims := filepath.Join(cp.runDir, "bin")
+		if err := makeDevShims(shims, assets); err != nil {
+			_ = cp.Stop()
+			return nil, err
+		}
+		apiserver, etcd = filepath.Join(shims, "kube-apiserver"), filepath.Join(shims, "etcd")
 	}
 	cp.env = &envtest.Environment{
 		ControlPlane: envtest.ControlPlane{
-			APIServer: &envtest.APIServer{Path: apiserver},
-			Etcd:      &envtest.Etcd{Path: etcd},
+			APIServer: &envtest.APIServer{Path: apiserver, CertDir: filepath.Join(cp.runDir, "apiserver")},
+			Etcd:      &envtest.Etcd{Path: etcd, DataDir: filepath.Join(cp.runDir, "etcd")},
 		},
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
@@ -62,45 +78,60 @@ func startDevControlPlane(ctx context.Context, root, stateDir string) (*devContr
 	return cp, nil
 }
 
-// makeDevShims creates a fresh directory under stateDir holding kube-apiserver and etcd links to
-// this executable and the marker that points the shims at the real binaries in assets.
-func makeDevShims(stateDir, assets string) (string, error) {
+// removeStaleRunDirs removes the run directories of stateDir whose dev process is gone.
+func removeStaleRunDirs(stateDir string) {
+	dirs, _ := filepath.Glob(filepath.Join(stateDir, "run-*"))
+	for _, dir := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(dir), "run-"))
+		if err != nil || pid == os.Getpid() || processExists(pid) {
+			continue
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
+// processExists reports whether a process with this pid exists.
+func processExists(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	return p.Signal(syscall.Signal(0)) == nil
+}
+
+// makeDevShims creates dir holding kube-apiserver and etcd links to this executable and the
+// marker that points the shims at the real binaries in assets.
+func makeDevShims(dir, assets string) error {
 	self, err := os.Executable()
 	if err != nil {
-		return "", fmt.Errorf("finding this executable for the control-plane shims: %w", err)
+		return fmt.Errorf("finding this executable for the control-plane shims: %w", err)
 	}
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp(stateDir, "shims-")
-	if err != nil {
-		return "", err
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
 	}
 	marker, err := json.Marshal(devShimTarget{Assets: assets, Parent: os.Getpid()})
 	if err != nil {
-		return "", err
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, devShimMarker), marker, 0o600); err != nil {
-		return "", err
+		return err
 	}
 	for _, name := range []string{"kube-apiserver", "etcd"} {
 		if err := os.Symlink(self, filepath.Join(dir, name)); err != nil {
-			return "", fmt.Errorf("linking the %s shim: %w", name, err)
+			return fmt.Errorf("linking the %s shim: %w", name, err)
 		}
 	}
-	return dir, nil
+	return nil
 }
 
-// Stop stops kube-apiserver and etcd, removes their data and the shims. It is safe to call more
+// Stop stops kube-apiserver and etcd and removes the run directory. It is safe to call more
 // than once.
 func (cp *devControlPlane) Stop() error {
 	cp.once.Do(func() {
 		if cp.config != nil {
 			cp.stopErr = cp.env.Stop()
 		}
-		if cp.shimDir != "" {
-			cp.stopErr = errors.Join(cp.stopErr, os.RemoveAll(cp.shimDir))
-		}
+		cp.stopErr = errors.Join(cp.stopErr, os.RemoveAll(cp.runDir))
 	})
 	return cp.stopErr
 }

@@ -16,9 +16,11 @@ import (
 // The dev command starts etcd and kube-apiserver through a shim: a symbolic link named like the
 // control-plane binary that points at this executable, next to a marker file naming the real
 // binary's directory and the dev process's pid. When this executable starts under such a name it
-// asks the kernel to send it SIGTERM when its parent dies (PR_SET_PDEATHSIG) and then replaces
+// asks the kernel to send it SIGKILL when its parent dies (PR_SET_PDEATHSIG) and then replaces
 // itself with the real binary, which keeps that setting across execve. So the control plane stops
-// even when the dev process is killed with SIGKILL and cannot clean up.
+// even when the dev process is killed with SIGKILL and cannot clean up. SIGKILL rather than
+// SIGTERM: an orphaned dev control plane has no user left and nothing worth saving, and
+// kube-apiserver's graceful shutdown can wait long for an etcd that is already gone.
 
 // devShimMarker is the marker file beside the shim links.
 const devShimMarker = ".ftrack-operator-dev-shim"
@@ -50,7 +52,7 @@ func init() {
 	}
 	// The parent-death signal belongs to the calling thread, and execve keeps the calling thread.
 	runtime.LockOSThread()
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0); err != nil {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "ftrack-operator dev shim: setting the parent-death signal: %v\n", err)
 		os.Exit(127)
 	}

@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -347,5 +351,293 @@ func TestDevUntilReady(t *testing.T) {
 	}
 	if _, err := os.Stat(kubeconfig); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the kubeconfig of a stopped control plane is left behind: %v", err)
+	}
+}
+
+// TestDevProcess runs 'ftrack-operator dev' as a separate process, as 'make dev' does: the
+// official JavaScript client lists the sample project's shots from the printed URL, the README's
+// walkthrough works as written, and Ctrl-C (SIGINT) leaves no process behind.
+func TestDevProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	if !devShimSupported {
+		t.Skip("the process checks read /proc")
+	}
+	p := startDevProcess(t, operatorBinary(t))
+	kids := childrenOf(t, p.cmd.Process.Pid)
+	comms := map[string]bool{}
+	for _, comm := range kids {
+		comms[comm] = true
+	}
+	if !comms["etcd"] || !comms["kube-apiserver"] {
+		t.Fatalf("dev's child processes are %v, want etcd and kube-apiserver among them", kids)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	readyErr := waitSamplesReady(ctx, p.kubeClient(t), 4*time.Minute)
+
+	t.Run("JavaScriptClientListsShots", func(t *testing.T) {
+		if readyErr != nil {
+			t.Fatalf("the samples are not Ready: %v", readyErr)
+		}
+		node := nodeForClient(t)
+		cmd := exec.CommandContext(ctx, node, "list-shots.mjs")
+		cmd.Dir = filepath.Join(moduleRoot(t), "testdata", "dev")
+		cmd.Env = append(cleanEnv(), readFtrackEnv(t, filepath.Join(p.stateDir, "ftrack.env"))...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("list-shots.mjs: %v\n%s", err, out)
+		}
+		want := "sq010/sh010 In progress 1001\nsq010/sh020 Not started 1009\nsq020/sh010 Pending review 1001\n"
+		if diff := cmp.Diff(want, string(out)); diff != "" {
+			t.Errorf("the JavaScript client lists other shots (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("READMEWalkthrough", func(t *testing.T) {
+		if readyErr != nil {
+			t.Fatalf("the samples are not Ready: %v", readyErr)
+		}
+		nodeForClient(t)
+		script := walkthroughScript(t)
+		work := mirrorCheckout(t, p.stateDir)
+		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+		cmd.Dir = work
+		cmd.Env = cleanEnv()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("the README walkthrough failed: %v\nscript:\n%s\noutput:\n%s", err, script, out)
+		}
+		t.Logf("walkthrough output:\n%s", out)
+	})
+
+	// Ctrl-C: dev stops the manager, the control plane and the emulator, then exits 0.
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("dev exited with %v after SIGINT, want status 0", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("dev did not exit within 2 minutes of SIGINT")
+	}
+	if left := waitGone(kids, 10*time.Second); len(left) > 0 {
+		t.Errorf("processes survived dev's exit: %v", left)
+	}
+	if conn, err := net.DialTimeout("tcp", strings.TrimPrefix(p.url, "http://"), time.Second); err == nil {
+		conn.Close()
+		t.Errorf("the emulator still accepts connections on %s", p.url)
+	}
+	for _, name := range []string{"kubeconfig", "ftrack.env"} {
+		if _, err := os.Stat(filepath.Join(p.stateDir, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is left behind after a clean stop: %v", name, err)
+		}
+	}
+	if runs, _ := filepath.Glob(filepath.Join(p.stateDir, "run-*")); len(runs) > 0 {
+		t.Errorf("the control plane's run directory is left behind: %v", runs)
+	}
+}
+
+// TestDevKilledLeavesNoProcess kills dev with SIGKILL, which it cannot handle: the kernel's
+// parent-death signal must still stop etcd and kube-apiserver.
+func TestDevKilledLeavesNoProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	if !devShimSupported {
+		t.Skip("no parent-death signal on this system")
+	}
+	p := startDevProcess(t, operatorBinary(t))
+	kids := childrenOf(t, p.cmd.Process.Pid)
+	if len(kids) < 2 {
+		t.Fatalf("dev's child processes are %v, want etcd and kube-apiserver", kids)
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	if left := waitGone(kids, 30*time.Second); len(left) > 0 {
+		for pid := range left {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		t.Fatalf("processes survived SIGKILL of dev for 30s: %v", left)
+	}
+	runs, _ := filepath.Glob(filepath.Join(p.stateDir, "run-*"))
+	if len(runs) != 1 {
+		t.Fatalf("run directories after SIGKILL: %v, want the killed dev's one", runs)
+	}
+	// The next dev start removes what the killed one could not.
+	removeStaleRunDirs(p.stateDir)
+	if _, err := os.Stat(runs[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the killed dev's run directory %s survives the next start's sweep: %v", runs[0], err)
+	}
+}
+
+// nodeForClient returns node, with the JavaScript client installed in testdata/dev.
+func nodeForClient(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on PATH")
+	}
+	dir := filepath.Join(moduleRoot(t), "testdata", "dev")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@ftrack", "api", "package.json")); err == nil {
+		return node
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Fatalf("node is on PATH but npm is not: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	install := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+	install.Dir = dir
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci in testdata/dev: %v\n%s", err, out)
+	}
+	return node
+}
+
+// readFtrackEnv reads the export lines of the ftrack.env file dev writes.
+func readFtrackEnv(t *testing.T, path string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("dev wrote no client settings: %v", err)
+	}
+	var env []string
+	for line := range strings.Lines(string(raw)) {
+		if kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export "); ok {
+			env = append(env, kv)
+		}
+	}
+	if len(env) != 3 {
+		t.Fatalf("%s has %d settings, want FTRACK_SERVER, FTRACK_API_USER and FTRACK_API_KEY:\n%s", path, len(env), raw)
+	}
+	return env
+}
+
+// Markers around the README's walkthrough; the shell blocks between them are run as written.
+const (
+	walkthroughBegin = "<!-- walkthrough:begin -->"
+	walkthroughEnd   = "<!-- walkthrough:end -->"
+)
+
+// walkthroughScript extracts the ```sh blocks between the walkthrough markers of README.md.
+func walkthroughScript(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := extractWalkthrough(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+// extractWalkthrough returns the shell blocks between the walkthrough markers of a Markdown
+// document, joined.
+func extractWalkthrough(doc string) (string, error) {
+	_, rest, ok := strings.Cut(doc, walkthroughBegin)
+	if !ok {
+		return "", fmt.Errorf("no %s marker", walkthroughBegin)
+	}
+	body, _, ok := strings.Cut(rest, walkthroughEnd)
+	if !ok {
+		return "", fmt.Errorf("no %s marker after %s", walkthroughEnd, walkthroughBegin)
+	}
+	var script strings.Builder
+	in := false
+	for line := range strings.Lines(body) {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case !in && (trimmed == "```sh" || trimmed == "```bash"):
+			in = true
+		case in && trimmed == "```":
+			in = false
+		case in:
+			script.WriteString(line)
+		}
+	}
+	if in {
+		return "", errors.New("a shell block of the walkthrough is not closed")
+	}
+	if script.Len() == 0 {
+		return "", errors.New("the walkthrough has no ```sh block")
+	}
+	return script.String(), nil
+}
+
+// mirrorCheckout returns a directory that looks like the checkout (links to its top-level
+// entries) but whose .dev is stateDir, so that commands written for the checkout reach the dev
+// environment under test and never a developer's own.
+func mirrorCheckout(t *testing.T, stateDir string) string {
+	t.Helper()
+	root := moduleRoot(t)
+	work := t.TempDir()
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() == ".dev" || e.Name() == ".git" {
+			continue
+		}
+		if err := os.Symlink(filepath.Join(root, e.Name()), filepath.Join(work, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(stateDir, filepath.Join(work, ".dev")); err != nil {
+		t.Fatal(err)
+	}
+	return work
+}
+
+func TestExtractWalkthrough(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		reason  string
+		doc     string
+		want    string
+		wantErr bool
+	}{
+		"Blocks": {
+			reason: "only sh and bash blocks between the markers are taken, in order",
+			doc:    "```sh\nmake dev\n```\n" + walkthroughBegin + "\ntext\n```sh\nkubectl get ftrackentities\n```\n```yaml\nkind: X\n```\n```bash\necho done\n```\n" + walkthroughEnd + "\n```sh\nrm -rf /\n```\n",
+			want:   "kubectl get ftrackentities\necho done\n",
+		},
+		"NoMarkers":   {reason: "a README without markers is an error, not an empty walkthrough", doc: "```sh\nls\n```\n", wantErr: true},
+		"NoEnd":       {reason: "an unterminated walkthrough is an error", doc: walkthroughBegin + "\n```sh\nls\n```\n", wantErr: true},
+		"Unclosed":    {reason: "an unclosed block is an error", doc: walkthroughBegin + "\n```sh\nls\n" + walkthroughEnd, wantErr: true},
+		"EmptyBlocks": {reason: "a walkthrough without commands is an error", doc: walkthroughBegin + "\ntext\n" + walkthroughEnd, wantErr: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got, err := extractWalkthrough(tc.doc)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("%s: error = %v, want error %v", tc.reason, err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s: script differs (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestREADMEHasAWalkthrough keeps the README's walkthrough extractable for TestDevProcess.
+func TestREADMEHasAWalkthrough(t *testing.T) {
+	t.Parallel()
+	script := walkthroughScript(t)
+	for _, want := range []string{"kubectl", ".dev/kubeconfig", "ftrackentities"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the walkthrough does not use %q:\n%s", want, script)
+		}
 	}
 }

@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
@@ -26,6 +28,8 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
+	// The tests' own clients log nothing; dev replaces this with its manager log.
+	ctrl.SetLogger(logr.Discard())
 	code := m.Run()
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
