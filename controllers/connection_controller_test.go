@@ -2,8 +2,15 @@ package controllers
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"slices"
 	"strings"
@@ -11,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -614,4 +622,51 @@ func TestConnectionInsecureTLSWarns(t *testing.T) {
 	waitFor(t, soon, "Ready", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 	waitFor(t, briefly, "EventHubConnected=False Disabled", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisabled))
 	waitFor(t, briefly, "an InsecureTLS Event", hasEvent(ctx, ns, key.Name, v1alpha1.EventReasonInsecureTLS))
+}
+
+// testCAPEM returns a self-signed CA certificate in PEM.
+func testCAPEM(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "ftrack-operator test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func TestConnectionCABundle(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ns := newNamespace(t, nil)
+	key := fcKey(ns, "studio")
+	createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
+	createConnection(t, ns, key.Name, ftrackServer.URL, "creds", func(c *v1alpha1.FtrackConnection) {
+		c.Spec.TLS = &v1alpha1.TLSSettings{CABundleRef: &v1alpha1.CABundleReference{Kind: "ConfigMap", Name: "studio-ca"}}
+	})
+	waitFor(t, soon, "SecretNotFound while the CA bundle is missing", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound))
+
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "studio-ca"}, Data: map[string]string{"ca.crt": "not a certificate"}}
+	if err := k8sClient.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, soon, "InvalidTLS for a bundle without certificates", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonInvalidTLS))
+
+	cm.Data["ca.crt"] = testCAPEM(t)
+	if err := k8sClient.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, soon, "Ready once the bundle is fixed", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 }
