@@ -528,6 +528,8 @@ func TestConnectionValidation(t *testing.T) {
 	}{
 		"Valid":      {reason: "an https URL and a Secret name are enough", mutate: func(*v1alpha1.FtrackConnection) {}},
 		"FTP":        {reason: "only http and https", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.ServerURL = "ftp://studio" }, wantErr: "serverURL must start with http:// or https://"},
+		"Userinfo":   {reason: "credentials belong in the Secret", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.ServerURL = "https://user:pw@studio.example" }, wantErr: "serverURL must not hold credentials"},
+		"NotAURL":    {reason: "the URL must parse", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.ServerURL = "https://studio example/%zz" }, wantErr: "serverURL must be a URL"},
 		"NoURL":      {reason: "the URL is required", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.ServerURL = "" }, wantErr: "spec.serverURL"},
 		"NoSecret":   {reason: "the Secret name is required", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.SecretRef.Name = "" }, wantErr: "spec.secretRef.name"},
 		"ZeroBudget": {reason: "a budget of zero would stop every request", mutate: func(c *v1alpha1.FtrackConnection) { c.Spec.RateLimit.RequestsPerSecond = -1 }, wantErr: "spec.rateLimit.requestsPerSecond"},

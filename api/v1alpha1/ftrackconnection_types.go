@@ -33,10 +33,13 @@ const (
 // ConnectionSettings are the settings FtrackConnection and ClusterFtrackConnection share.
 type ConnectionSettings struct {
 	// ServerURL is the base URL of the ftrack server, for example
-	// https://studio.ftrackapp.com. Only http and https are accepted.
+	// https://studio.ftrackapp.com. Only http and https are accepted, without credentials
+	// in the URL.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('http://') || self.startsWith('https://')",message="serverURL must start with http:// or https://"
+	// +kubebuilder:validation:XValidation:rule="isURL(self)",message="serverURL must be a URL"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^https?://[^/]*@')",message="serverURL must not hold credentials; put them in the Secret"
 	ServerURL string `json:"serverURL"`
 
 	// APIUser is the ftrack user the operator acts as. When set, it wins over the user
