@@ -400,6 +400,11 @@ func TestDevProcess(t *testing.T) {
 		if readyErr != nil {
 			t.Fatalf("the samples are not Ready: %v", readyErr)
 		}
+		for _, tool := range []string{"kubectl", "curl"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				t.Skipf("the walkthrough needs %s, which is not on PATH", tool)
+			}
+		}
 		nodeForClient(t)
 		script := walkthroughScript(t)
 		work := mirrorCheckout(t, p.stateDir)
@@ -586,7 +591,14 @@ func mirrorCheckout(t *testing.T, stateDir string) string {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.Name() == ".dev" || e.Name() == ".git" {
+		switch e.Name() {
+		case ".dev", ".git":
+			continue
+		case "testdata":
+			// npm refuses a package reached through a symbolic link; copy the few files.
+			if err := copyTree(filepath.Join(root, e.Name()), filepath.Join(work, e.Name())); err != nil {
+				t.Fatal(err)
+			}
 			continue
 		}
 		if err := os.Symlink(filepath.Join(root, e.Name()), filepath.Join(work, e.Name())); err != nil {
@@ -597,6 +609,33 @@ func mirrorCheckout(t *testing.T, stateDir string) string {
 		t.Fatal(err)
 	}
 	return work
+}
+
+// copyTree copies the regular files under src to dst, leaving out node_modules.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir() && d.Name() == "node_modules":
+			return filepath.SkipDir
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case !d.Type().IsRegular():
+			return nil
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, raw, 0o644)
+	})
 }
 
 func TestExtractWalkthrough(t *testing.T) {
