@@ -321,6 +321,11 @@ func (e *Entity) setLocked(a *attribute, v any) error {
 // datetimes: the form caches below the memory layer store.
 func (e *Entity) MarshalJSON() ([]byte, error) {
 	e.s.mu.Lock()
+	defer e.s.mu.Unlock()
+	return e.marshalLocked()
+}
+
+func (e *Entity) marshalLocked() ([]byte, error) {
 	m := map[string]any{"__entity_type__": e.typ.name}
 	for _, a := range e.typ.attrs {
 		if a.computed {
@@ -335,7 +340,6 @@ func (e *Entity) MarshalJSON() ([]byte, error) {
 		}
 		m[a.name] = e.s.encodeValueLocked(v)
 	}
-	e.s.mu.Unlock()
 	return json.Marshal(m)
 }
 

@@ -24,7 +24,24 @@ func (s *Session) identityKeyLocked(id Identity) string {
 func (s *Session) attachLocked(e *Entity) {
 	id := e.identityLocked()
 	e.key = s.identityKeyLocked(id)
-	s.cache.Set(e.key, e)
+	s.storeLocked(e)
+}
+
+// storeLocked writes e to the memory layer and its encoded form (persisted
+// remote values, see Entity.MarshalJSON) to the layers below.
+func (s *Session) storeLocked(e *Entity) {
+	s.memory.Set(e.key, e)
+	if !s.lower {
+		return
+	}
+	raw, err := e.marshalLocked()
+	if err != nil {
+		s.logger.Warn("ftrack: cannot encode entity for the cache", "key", e.key, "error", err)
+		return
+	}
+	for _, c := range s.cache.layers[1:] {
+		c.Set(e.key, json.RawMessage(raw))
+	}
 }
 
 // lookupLocked returns the entity cached under key: from the memory layer,
@@ -35,7 +52,7 @@ func (s *Session) lookupLocked(key string) *Entity {
 			return e
 		}
 	}
-	if !s.lower {
+	if !s.lower || s.rebuilding {
 		return nil
 	}
 	v, ok := s.cache.Get(key)
@@ -50,8 +67,11 @@ func (s *Session) lookupLocked(key string) *Entity {
 		return nil
 	}
 	s.memory.Remove(key)
+	s.rebuilding = true
 	dv, err := newJSONDecoder(raw, s.mergeEntityPairs).decodeDocument()
+	s.rebuilding = false
 	if err != nil {
+		s.logger.Debug("ftrack: cannot rebuild cached entity", "key", key, "error", err)
 		return nil
 	}
 	e, _ := dv.(*Entity)
@@ -102,11 +122,7 @@ func (s *Session) mergeEntityPairs(typeName string, pairs []jsonPair) (any, erro
 	}
 	if complete && (isNew || s.lower) {
 		e.key = key
-		if s.lower {
-			s.cache.Set(key, e)
-		} else {
-			s.memory.Set(key, e)
-		}
+		s.storeLocked(e)
 	}
 	return e, nil
 }

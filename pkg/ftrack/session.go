@@ -44,6 +44,7 @@ type Session struct {
 	memory       *MemoryCache
 	cache        *LayeredCache
 	lower        bool // cache has layers below memory
+	rebuilding   bool // decoding an entity from a lower cache layer
 	keyMaker     KeyMaker
 	record       bool
 	noRecord     int
