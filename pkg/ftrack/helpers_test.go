@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/event"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
 )
@@ -84,3 +85,5 @@ func newProject(t testing.TB, s *ftrack.Session, name string) *ftrack.Entity {
 	}
 	return p
 }
+
+type ftrackEvent = event.Event

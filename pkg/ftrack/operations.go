@@ -603,3 +603,24 @@ func (s *Session) encodeValueLocked(v any) any {
 	}
 	return v
 }
+
+// Reset drops the pending operations and clears the memory cache, then
+// publishes the configure-location and reset events, as the Python
+// client's reset.
+func (s *Session) Reset() error {
+	if s.closed.Load() {
+		return ErrSessionClosed
+	}
+	s.mu.Lock()
+	for _, op := range s.ops {
+		if op.entity != nil {
+			op.entity.state = StateNone
+		}
+	}
+	s.ops = nil
+	s.mu.Unlock()
+	s.memory.Clear()
+	s.publishLocal(TopicConfigureLocation, map[string]any{"session": s})
+	s.publishLocal(TopicSessionReset, map[string]any{"session": s})
+	return nil
+}

@@ -1,0 +1,4 @@
+package plugin
+
+// Setup is not a Register function.
+func Setup() {}
