@@ -1,3 +1,6 @@
 package plugin
 
-func Register(session any {
+// Register does not compile: the called function does not exist.
+func Register(session any) {
+	doesNotExist(session)
+}
