@@ -452,9 +452,15 @@ func (s *Session) finishCommitLocked(ops []Operation, n int, results []any) {
 			continue
 		}
 		for _, a := range e.typ.attrs {
-			if !a.primary {
-				e.local[a.idx] = nil
+			if a.primary {
+				continue
 			}
+			// Collections are changed in place in the Python client, so
+			// their committed membership survives as the remote value.
+			if c, ok := e.local[a.idx].(*Collection); ok {
+				e.remote[a.idx] = c
+			}
+			e.local[a.idx] = nil
 		}
 	}
 	for _, r := range results {

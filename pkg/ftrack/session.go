@@ -45,6 +45,7 @@ type Session struct {
 	cache        *LayeredCache
 	lower        bool // cache has layers below memory
 	rebuilding   bool // decoding an entity from a lower cache layer
+	caConfigs    []customAttributeConfig
 	keyMaker     KeyMaker
 	record       bool
 	noRecord     int
