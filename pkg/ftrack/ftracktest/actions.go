@@ -54,7 +54,16 @@ func (b *batch) run(op map[string]any) (any, error) {
 			return nil, serverError("cannot encode schemas: %v", err)
 		}
 		return json.RawMessage(raw), nil
-	case "query", "search":
+	case "search":
+		return b.search(op)
+	case "delayed_job":
+		return b.delayedJob(op)
+	case "encode_media":
+		return b.encodeMedia(op)
+	case "add_user_security_role", "remove_user_security_role", "update_user_security_role",
+		"grant_user_security_role_project", "revoke_user_security_role_project":
+		return b.securityRole(action, op)
+	case "query":
 		expr, ok := op["expression"].(string)
 		if !ok {
 			return nil, validationError("The %s action needs an \"expression\" string", action)
