@@ -122,6 +122,24 @@ async function main() {
     check(none.data.length === 0, "limit 0", none.data);
   });
 
+  await step("query: has, any, in with a sub-query, like, metadata and group by", async () => {
+    await session.create("Metadata", { parent_id: ids.shots[3], parent_type: "Shot", key: "camera", value: "alexa" });
+    const any = await session.query(`select id from Shot where metadata any (key is "camera" and value is "alexa")`);
+    check(any.data.length === 1 && any.data[0].id === ids.shots[3], "metadata any", any.data);
+    const has = await session.query(`select id from Shot where parent has (name is "sq010") and parent_id is "${ids.sequence}"`);
+    check(has.data.length === 5, "has on a scalar relation", has.data.length);
+    const sub = await session.query(`select id from Shot where parent_id in (select id from Sequence where project_id is "${ids.project}")`);
+    check(sub.data.length === 5, "in with a sub-query", sub.data.length);
+    const like = await session.query(`select name from Shot where name like "%40" and parent_id is "${ids.sequence}"`);
+    check(like.data.length === 1 && like.data[0].name === "sh040", "like", like.data);
+    const meta = await session.query(`select metadata from Shot where id is "${ids.shots[3]}"`);
+    check(meta.data[0].metadata.length === 1 && meta.data[0].metadata[0].value === "alexa", "metadata collection", meta.data[0].metadata);
+    const strict = new Session(server, apiUser, apiKey, { strictApi: true });
+    await strict.initializing;
+    const grouped = await strict.query(`select count(id), parent_id from Shot where parent_id is "${ids.sequence}" group by parent_id`);
+    check(grouped.data.length === 1 && grouped.data[0].count_id === 5, "count with group by", grouped.data);
+  });
+
   await step("update and delete", async () => {
     const updated = await session.update("Shot", ids.shots[0], { description: "hero shot" });
     check(updated.data.description === "hero shot", "update returns the new value", updated.data);
