@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
+)
+
+// options are the bench's flags.
+type options struct {
+	Scenarios     []string      `json:"scenarios"`
+	Sizes         []int         `json:"sizes"`
+	Latency       time.Duration `json:"latency"`
+	Concurrency   int           `json:"concurrency"`
+	Creators      int           `json:"creators"`
+	RPS           int           `json:"requestsPerSecond"`
+	Burst         int           `json:"burst"`
+	IdleWindow    time.Duration `json:"idleWindow"`
+	IdleSettle    time.Duration `json:"idleSettle"`
+	DriftChanges  int           `json:"driftChanges"`
+	DriftInterval time.Duration `json:"driftInterval"`
+	DriftBaseline bool          `json:"driftBaseline"`
+	PollResync    time.Duration `json:"pollResync"`
+	PhaseTimeout  time.Duration `json:"phaseTimeout"`
+
+	out, cpuprofile, memprofile, managerLog string
+}
+
+var allScenarios = []string{"bulk", "idle", "drift", "memory"}
+
+const usage = `Usage: go run ./hack/bench [flags]
+
+Runs the operator against envtest and the ftrack emulator and measures, each against its
+baseline in the same run: bulk convergence (against the API server's floor), idle requests,
+drift correction (events against resync polling) and memory. Prints a table; --out writes JSON.
+
+Flags:
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	o := &options{}
+	scenarios := fs.String("scenarios", strings.Join(allScenarios, ","), "Comma-separated scenarios to run: "+strings.Join(allScenarios, ", ")+".")
+	sizes := fs.String("sizes", "1000,10000", "Comma-separated numbers of FtrackEntity objects for the bulk scenario; memory is measured after the largest.")
+	fs.DurationVar(&o.Latency, "latency", 30*time.Millisecond, "Latency the emulator adds to every /api request.")
+	fs.IntVar(&o.Concurrency, "concurrency", 8, "MaxConcurrentReconciles of the manager (the manager's --concurrency default is 8).")
+	fs.IntVar(&o.Creators, "creators", 16, "Goroutines creating objects, as a GitOps tool applying a directory.")
+	fs.IntVar(&o.RPS, "rps", 0, "Request budget of the connections (requests per second); 0 keeps the CRD default.")
+	fs.IntVar(&o.Burst, "burst", 0, "Burst of the connections' request budget; 0 keeps the CRD default.")
+	fs.DurationVar(&o.IdleWindow, "idle-window", time.Minute, "Measured window of the idle scenario.")
+	fs.DurationVar(&o.IdleSettle, "idle-settle", 10*time.Second, "Wait after convergence before the idle window.")
+	fs.IntVar(&o.DriftChanges, "drift-changes", 200, "Out-of-band changes of the drift scenario.")
+	fs.DurationVar(&o.DriftInterval, "drift-interval", 100*time.Millisecond, "Time between two out-of-band changes with events.")
+	fs.BoolVar(&o.DriftBaseline, "drift-baseline", true, "Also measure drift with the event hub off and resync polling.")
+	fs.DurationVar(&o.PollResync, "poll-resync", time.Minute, "Resync interval of the polling baseline (the operator's minimum is 1m).")
+	fs.DurationVar(&o.PhaseTimeout, "phase-timeout", 20*time.Minute, "Longest wait for a convergence.")
+	fs.StringVar(&o.out, "out", "", "Write the results as JSON to this file.")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "Write a CPU profile of the whole run to this file.")
+	fs.StringVar(&o.memprofile, "memprofile", "", "Write a heap profile, taken at the memory measurement, to this file.")
+	fs.StringVar(&o.managerLog, "manager-log", "", "File the manager logs to (default: discarded).")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for s := range strings.SplitSeq(*scenarios, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(allScenarios, s) {
+			return nil, fmt.Errorf("--scenarios: unknown scenario %q; known: %s", s, strings.Join(allScenarios, ", "))
+		}
+		o.Scenarios = append(o.Scenarios, s)
+	}
+	for s := range strings.SplitSeq(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 2 {
+			return nil, fmt.Errorf("--sizes: %q is not a number of objects (at least 2)", s)
+		}
+		o.Sizes = append(o.Sizes, n)
+	}
+	slices.Sort(o.Sizes)
+	o.Sizes = slices.Compact(o.Sizes)
+	switch {
+	case o.Latency < 0:
+		return nil, errors.New("--latency must not be negative")
+	case o.Concurrency < 1 || o.Creators < 1:
+		return nil, errors.New("--concurrency and --creators must be at least 1")
+	case o.DriftChanges < 1:
+		return nil, errors.New("--drift-changes must be at least 1")
+	case o.IdleWindow <= 0:
+		return nil, errors.New("--idle-window must be positive")
+	case o.PollResync < time.Minute:
+		return nil, errors.New("--poll-resync must be at least 1m, the operator's minimum")
+	}
+	return o, nil
+}
+
+func (o *options) has(s string) bool { return slices.Contains(o.Scenarios, s) }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	logOut := io.Discard
+	if o.managerLog != "" {
+		f, err := os.Create(o.managerLog)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		logOut = f
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(logOut), zap.Level(zapcore.InfoLevel)))
+
+	started := time.Now()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(stderr, "[%6.1fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
+	}
+	res := &results{Machine: describeMachine(), Settings: *o, Started: started.UTC()}
+
+	logf("starting kube-apiserver and etcd")
+	env, err := testenv.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, env.Stop()) }()
+	emulator, err := ftracktest.NewServer(ftracktest.WithLatency(o.Latency, 0))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, emulator.Close()) }()
+	k8s, err := client.New(unthrottled(env.Config), client.Options{Scheme: newScheme()})
+	if err != nil {
+		return err
+	}
+	var namespaces []string
+	sizes := o.Sizes
+	if !o.has("bulk") {
+		sizes = nil
+	}
+	for _, n := range sizes {
+		namespaces = append(namespaces, fmt.Sprintf("bench-op-%d", n))
+	}
+	namespaces = append(namespaces, "bench-op-1000", "bench-drift", "bench-drift-poll")
+	slices.Sort(namespaces)
+	namespaces = slices.Compact(namespaces)
+	for _, ns := range namespaces {
+		if err := createNamespace(ctx, k8s, ns); err != nil {
+			return err
+		}
+	}
+	mgr, err := startManager(ctx, env.Config, o.Concurrency, namespaces)
+	if err != nil {
+		return err
+	}
+	b := &bench{opts: *o, k8s: k8s, emulator: emulator, mgr: mgr, results: res, logf: logf}
+	defer func() {
+		if b.mgr != nil {
+			err = errors.Join(err, b.mgr.stop())
+		}
+	}()
+	logf("emulator at %s with %s latency; manager with %d concurrent reconciles", emulator.URL, o.Latency, o.Concurrency)
+
+	for _, n := range sizes {
+		if err := b.runBulk(ctx, n); err != nil {
+			return fmt.Errorf("bulk %d: %w", n, err)
+		}
+	}
+	if o.has("idle") {
+		if err := b.runIdle(ctx); err != nil {
+			return fmt.Errorf("idle: %w", err)
+		}
+	}
+	if o.has("drift") {
+		if err := b.runDrift(ctx); err != nil {
+			return fmt.Errorf("drift: %w", err)
+		}
+	}
+	if o.has("memory") {
+		if err := b.runMemory(ctx); err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+	}
+	res.Seconds = time.Since(started).Seconds()
+	printTable(stdout, res)
+	if o.out != "" {
+		data, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.out, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// machine describes where the figures come from.
+type machine struct {
+	CPUs      int    `json:"cpus"`
+	MemoryMiB int64  `json:"memoryMiB"`
+	Go        string `json:"go"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPUModel  string `json:"cpuModel,omitempty"`
+}
+
+func describeMachine() machine {
+	m := machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(data)) {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				if f := strings.Fields(rest); len(f) > 0 {
+					kb, _ := strconv.ParseInt(f[0], 10, 64)
+					m.MemoryMiB = kb >> 10
+				}
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(data)) {
+			if rest, ok := strings.CutPrefix(line, "model name"); ok {
+				m.CPUModel = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), ":"))
+				break
+			}
+		}
+	}
+	return m
+}
+
+// printTable writes the results with the goals they are held against.
+func printTable(w io.Writer, r *results) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	defer tw.Flush()
+	fmt.Fprintf(tw, "machine\t%d CPUs, %d MiB, %s %s/%s\t\t\n", r.Machine.CPUs, r.Machine.MemoryMiB, r.Machine.Go, r.Machine.OS, r.Machine.Arch)
+	fmt.Fprintf(tw, "settings\tlatency %s, concurrency %d, creators %d\t\t\n", r.Settings.Latency, r.Settings.Concurrency, r.Settings.Creators)
+	fmt.Fprintln(tw, "figure\tmeasured\tbaseline\tgoal")
+	for _, b := range r.Bulk {
+		fmt.Fprintf(tw, "bulk %d: seconds until all Ready\t%.1f s (%.2f× floor)\tfloor %.1f s\t≤ 1.5× floor\n", b.N, b.OperatorSeconds, b.Ratio, b.FloorSeconds)
+		fmt.Fprintf(tw, "bulk %d: ftrack requests\t%d (%.4f per entity)\tbatching off: not measured\t≤ 0.05 per entity\n", b.N, b.Requests, b.RequestsPerEntity)
+	}
+	if i := r.Idle; i != nil {
+		fmt.Fprintf(tw, "idle: requests per entity per hour\t%.5f (%d in %.0f s, %d entities)\t\t≤ 0.01\n", i.RequestsPerEntityPerHour, i.Requests, i.WindowSeconds, i.Entities)
+	}
+	if d := r.Drift; d != nil {
+		base := "not measured"
+		if d.Polling != nil {
+			base = fmt.Sprintf("polling every %.0f s: p50 %.0f ms, p99 %.0f ms", d.PollingResyncSeconds, d.Polling.P50ms, d.Polling.P99ms)
+		}
+		fmt.Fprintf(tw, "drift: correction time (%d changes)\tp50 %.0f ms, p99 %.0f ms\t%s\tp50 ≤ 200 ms, p99 ≤ 1000 ms\n", d.Changes, d.Events.P50ms, d.Events.P99ms, base)
+	}
+	if m := r.Memory; m != nil {
+		fmt.Fprintf(tw, "memory at %d entities: manager RSS\t%.1f MiB (heap %.1f MiB)\tprocess %.1f MiB, without manager %.1f MiB\t≤ 200 MiB\n", m.Entities, m.ManagerRSSMiB, m.ManagerHeapMiB, m.ProcessRSSMiB, m.WithoutManagerRSSMiB)
+	}
+	fmt.Fprintf(tw, "run took\t%.0f s\t\t\n", r.Seconds)
+}

@@ -1,0 +1,477 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
+)
+
+// bench is one run: the control plane, the emulator, the manager and the results.
+type bench struct {
+	opts     options
+	k8s      client.Client
+	emulator *ftracktest.Server
+	mgr      *managerHandle
+	results  *results
+	// managed counts the FtrackEntity objects the manager keeps Ready.
+	managed int
+	logf    func(format string, args ...any)
+}
+
+// BulkResult is the bulk convergence of N objects against its floor.
+type BulkResult struct {
+	N int `json:"n"`
+	// FloorSeconds is the time the API server needs for N creates and one status patch
+	// each, with no operator.
+	FloorSeconds float64 `json:"floorSeconds"`
+	// OperatorSeconds is the time from the first create until the last object is Ready.
+	OperatorSeconds float64 `json:"operatorSeconds"`
+	// Ratio is OperatorSeconds / FloorSeconds.
+	Ratio float64 `json:"ratio"`
+	// Requests is the number of /api requests the emulator received.
+	Requests int `json:"requests"`
+	// RequestsPerEntity is Requests / N.
+	RequestsPerEntity float64 `json:"requestsPerEntity"`
+	// Operations counts the operations of those requests by action.
+	Operations map[string]int `json:"operations"`
+	// BatchingOff is the baseline with the commit coalescer switched off, when the operator
+	// has a switch for it.
+	BatchingOff *BulkBaseline `json:"batchingOff,omitempty"`
+}
+
+// BulkBaseline is a bulk run of another configuration.
+type BulkBaseline struct {
+	Measured bool   `json:"measured"`
+	Note     string `json:"note"`
+}
+
+// IdleResult is the cost of keeping converged entities in sync when nothing changes.
+type IdleResult struct {
+	Entities                   int     `json:"entities"`
+	WindowSeconds              float64 `json:"windowSeconds"`
+	Requests                   int     `json:"requests"`
+	RequestsPerEntityPerHour   float64 `json:"requestsPerEntityPerHour"`
+	EventHubConnectionsAtStart int     `json:"eventHubConnectionsAtStart"`
+}
+
+// DriftResult is how long out-of-band changes take to be corrected.
+type DriftResult struct {
+	Changes int `json:"changes"`
+	// Events is the correction time with the event hub connected.
+	Events Percentiles `json:"events"`
+	// Polling is the baseline: event hub off, the shortest resync interval.
+	Polling *Percentiles `json:"polling,omitempty"`
+	// PollingResyncSeconds is the resync interval of the baseline.
+	PollingResyncSeconds float64 `json:"pollingResyncSeconds,omitempty"`
+}
+
+// Percentiles of a set of durations, in milliseconds.
+type Percentiles struct {
+	N     int     `json:"n"`
+	P50ms float64 `json:"p50ms"`
+	P99ms float64 `json:"p99ms"`
+	MaxMs float64 `json:"maxMs"`
+}
+
+// MemoryResult is the memory of the process with the manager holding Entities objects, and
+// without the manager.
+type MemoryResult struct {
+	Entities int `json:"entities"`
+	// With the manager running, after a garbage collection.
+	ProcessRSSMiB  float64 `json:"processRSSMiB"`
+	ProcessHeapMiB float64 `json:"processHeapMiB"`
+	// After the manager stopped, a garbage collection and a return of free memory: the
+	// emulator (holding every entity) and the bench itself.
+	WithoutManagerRSSMiB  float64 `json:"withoutManagerRSSMiB"`
+	WithoutManagerHeapMiB float64 `json:"withoutManagerHeapMiB"`
+	// The manager's share: the difference.
+	ManagerRSSMiB  float64 `json:"managerRSSMiB"`
+	ManagerHeapMiB float64 `json:"managerHeapMiB"`
+}
+
+type results struct {
+	Machine  machine       `json:"machine"`
+	Settings options       `json:"settings"`
+	Bulk     []BulkResult  `json:"bulk,omitempty"`
+	Idle     *IdleResult   `json:"idle,omitempty"`
+	Drift    *DriftResult  `json:"drift,omitempty"`
+	Memory   *MemoryResult `json:"memory,omitempty"`
+	Started  time.Time     `json:"started"`
+	Seconds  float64       `json:"seconds"`
+}
+
+// batchingOffNote says why there is no batching-off baseline.
+const batchingOffNote = "not measured: the CommitCoalescer has no switch reachable from outside package controllers " +
+	"(connectionCoalescer in controllers/entity_external.go builds it with fixed options)"
+
+// runBulk measures the floor and the operator for n objects.
+func (b *bench) runBulk(ctx context.Context, n int) error {
+	floorNS := fmt.Sprintf("bench-floor-%d", n)
+	opNS := fmt.Sprintf("bench-op-%d", n)
+	if err := createNamespace(ctx, b.k8s, floorNS); err != nil {
+		return err
+	}
+	// The floor: the same objects, created and given one status patch each, no operator.
+	objs := showObjects(floorNS, "show", n)
+	start := time.Now()
+	err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
+		if err := b.k8s.Create(ctx, o); err != nil {
+			return fmt.Errorf("creating %s: %w", o.Name, err)
+		}
+		base := o.DeepCopy()
+		now := metav1.Now()
+		o.Status.ID = "00000000-0000-4000-8000-" + fmt.Sprintf("%012d", time.Now().UnixNano()%1e12)
+		o.Status.Path = o.Name
+		o.Status.ObservedGeneration = o.Generation
+		o.Status.Ownership = v1alpha1.OwnershipCreated
+		o.Status.LastSyncTime = &now
+		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionSynced, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSynced, Message: o.Spec.EntityType + " " + o.Status.ID + " holds the spec", ObservedGeneration: o.Generation})
+		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSynced, Message: o.Spec.EntityType + " " + o.Status.ID + " holds the spec", ObservedGeneration: o.Generation})
+		if err := b.k8s.Status().Patch(ctx, o, client.MergeFrom(base)); err != nil {
+			return fmt.Errorf("patching the status of %s: %w", o.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	floor := time.Since(start)
+	b.logf("bulk %d: floor %s", n, floor.Round(time.Millisecond))
+	// Free the API server of the floor's objects before the operator's run.
+	if err := b.k8s.DeleteAllOf(ctx, &v1alpha1.FtrackEntity{}, client.InNamespace(floorNS)); err != nil {
+		return fmt.Errorf("deleting the floor's objects: %w", err)
+	}
+
+	if err := createConnection(ctx, b.k8s, opNS, b.emulator.URL, b.opts.RPS, b.opts.Burst, nil); err != nil {
+		return err
+	}
+	if err := waitConnection(ctx, b.k8s, opNS, true); err != nil {
+		return err
+	}
+	b.emulator.ResetRequests()
+	objs = showObjects(opNS, "show", n)
+	start = time.Now()
+	if err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
+		return b.k8s.Create(ctx, o)
+	}); err != nil {
+		return err
+	}
+	created := time.Since(start)
+	last, err := b.mgr.ready.waitReady(ctx, opNS, n, b.opts.PhaseTimeout)
+	if err != nil {
+		return err
+	}
+	op := last.Sub(start)
+	reqs := b.emulator.Requests()
+	ops := map[string]int{}
+	for _, r := range reqs {
+		for _, a := range r.Actions {
+			ops[a]++
+		}
+	}
+	b.managed += n
+	res := BulkResult{
+		N: n, FloorSeconds: floor.Seconds(), OperatorSeconds: op.Seconds(), Ratio: op.Seconds() / floor.Seconds(),
+		Requests: len(reqs), RequestsPerEntity: float64(len(reqs)) / float64(n), Operations: ops,
+		BatchingOff: &BulkBaseline{Note: batchingOffNote},
+	}
+	b.results.Bulk = append(b.results.Bulk, res)
+	b.logf("bulk %d: creates done after %s, all Ready after %s (%.2f× the floor), %d requests (%.4f per entity)",
+		n, created.Round(time.Millisecond), op.Round(time.Millisecond), res.Ratio, res.Requests, res.RequestsPerEntity)
+	return nil
+}
+
+// runIdle counts the requests of a quiet window after convergence.
+func (b *bench) runIdle(ctx context.Context) error {
+	if b.managed == 0 {
+		if err := b.runBulk(ctx, 1000); err != nil {
+			return err
+		}
+	}
+	b.logf("idle: settling for %s, then measuring %s", b.opts.IdleSettle, b.opts.IdleWindow)
+	if err := sleep(ctx, b.opts.IdleSettle); err != nil {
+		return err
+	}
+	hubs := b.emulator.EventHubConnections()
+	b.emulator.ResetRequests()
+	if err := sleep(ctx, b.opts.IdleWindow); err != nil {
+		return err
+	}
+	n := len(b.emulator.Requests())
+	perHour := float64(n) / float64(b.managed) / b.opts.IdleWindow.Hours()
+	b.results.Idle = &IdleResult{Entities: b.managed, WindowSeconds: b.opts.IdleWindow.Seconds(), Requests: n, RequestsPerEntityPerHour: perHour, EventHubConnectionsAtStart: hubs}
+	b.logf("idle: %d requests in %s for %d entities: %.5f per entity per hour", n, b.opts.IdleWindow, b.managed, perHour)
+	return nil
+}
+
+// runDrift changes shots out of band and measures how long each takes to be corrected, with
+// events and, as the baseline, with resync polling only.
+func (b *bench) runDrift(ctx context.Context) error {
+	oob, err := ftrack.NewSession(ctx,
+		ftrack.WithServerURL(b.emulator.URL),
+		ftrack.WithAPIUser(ftracktest.DefaultUser),
+		ftrack.WithAPIKey(ftracktest.DefaultAPIKey),
+		ftrack.WithoutSchemaCache(),
+		ftrack.WithPluginPaths(),
+	)
+	if err != nil {
+		return fmt.Errorf("opening the out-of-band session: %w", err)
+	}
+	defer oob.Close()
+	res := &DriftResult{Changes: b.opts.DriftChanges}
+	b.results.Drift = res
+
+	shots, err := b.driftShow(ctx, "bench-drift", nil)
+	if err != nil {
+		return err
+	}
+	durations, err := b.applyDrift(ctx, oob, shots, b.opts.DriftInterval, time.Minute)
+	if err != nil {
+		return err
+	}
+	res.Events = percentiles(durations)
+	b.logf("drift with events: %d changes, p50 %.1f ms, p99 %.1f ms, max %.1f ms", res.Events.N, res.Events.P50ms, res.Events.P99ms, res.Events.MaxMs)
+	if !b.opts.DriftBaseline {
+		return nil
+	}
+	resync := b.opts.PollResync
+	shots, err = b.driftShow(ctx, "bench-drift-poll", func(c *v1alpha1.FtrackConnection) {
+		off := false
+		c.Spec.EventHub.Enabled = &off
+		c.Spec.ResyncInterval = &metav1.Duration{Duration: resync}
+	})
+	if err != nil {
+		return err
+	}
+	durations, err = b.applyDrift(ctx, oob, shots, 0, 3*resync)
+	if err != nil {
+		return err
+	}
+	p := percentiles(durations)
+	res.Polling, res.PollingResyncSeconds = &p, resync.Seconds()
+	b.logf("drift with polling every %s: p50 %.1f ms, p99 %.1f ms", resync, p.P50ms, p.P99ms)
+	return nil
+}
+
+// driftShot is a converged shot and the description its spec gives it.
+type driftShot struct {
+	id, want string
+}
+
+// driftShow applies a show with enough shots for the drift changes in namespace ns and
+// waits until it is Ready.
+func (b *bench) driftShow(ctx context.Context, ns string, mutate func(*v1alpha1.FtrackConnection)) ([]driftShot, error) {
+	if err := createNamespace(ctx, b.k8s, ns); err != nil {
+		return nil, err
+	}
+	if err := createConnection(ctx, b.k8s, ns, b.emulator.URL, b.opts.RPS, b.opts.Burst, mutate); err != nil {
+		return nil, err
+	}
+	if err := waitConnection(ctx, b.k8s, ns, mutate == nil); err != nil {
+		return nil, err
+	}
+	// A show without tasks: a project, sequences and the shots.
+	var objs []*v1alpha1.FtrackEntity
+	for _, o := range showObjects(ns, "drift", b.opts.DriftChanges*(1+tasksPerShot)+b.opts.DriftChanges/shotsPerSequence+2) {
+		if o.Spec.EntityType != "Task" {
+			objs = append(objs, o)
+		}
+	}
+	if err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
+		return b.k8s.Create(ctx, o)
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := b.mgr.ready.waitReady(ctx, ns, len(objs), b.opts.PhaseTimeout); err != nil {
+		return nil, err
+	}
+	b.managed += len(objs)
+	var list v1alpha1.FtrackEntityList
+	if err := b.k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	var shots []driftShot
+	for _, e := range list.Items {
+		if e.Spec.EntityType == "Shot" && len(shots) < b.opts.DriftChanges {
+			shots = append(shots, driftShot{id: e.Status.ID, want: shotDescription(e.Name)})
+		}
+	}
+	if len(shots) < b.opts.DriftChanges {
+		return nil, fmt.Errorf("%d shots in %s, want %d", len(shots), ns, b.opts.DriftChanges)
+	}
+	return shots, nil
+}
+
+// applyDrift changes the description of every shot through oob, interval apart, and returns
+// for each the time from the change's commit until the emulator holds the spec's value again.
+func (b *bench) applyDrift(ctx context.Context, oob *ftrack.Session, shots []driftShot, interval, timeout time.Duration) ([]time.Duration, error) {
+	var mu sync.Mutex
+	changedAt := make([]time.Time, len(shots))
+	took := make([]time.Duration, len(shots))
+	done := make(chan error, 1)
+	stop := make(chan struct{})
+	go func() {
+		// Watch the emulator's store for corrections.
+		deadline := time.Now().Add(timeout + time.Duration(len(shots))*interval)
+		remaining := len(shots)
+		for remaining > 0 {
+			if time.Now().After(deadline) {
+				done <- fmt.Errorf("%d of %d changes not corrected within %s", remaining, len(shots), timeout)
+				return
+			}
+			remaining = 0
+			mu.Lock()
+			for i, s := range shots {
+				if took[i] > 0 {
+					continue
+				}
+				if changedAt[i].IsZero() {
+					remaining++
+					continue
+				}
+				rec, ok := b.emulator.Get("Shot", s.id)
+				if ok && rec["description"] == s.want {
+					took[i] = time.Since(changedAt[i])
+					continue
+				}
+				remaining++
+			}
+			mu.Unlock()
+			select {
+			case <-stop:
+				done <- ctx.Err()
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+		done <- nil
+	}()
+	for i, s := range shots {
+		_, err := oob.Call(ctx, []map[string]any{{
+			"action": "update", "entity_type": "Shot", "entity_key": []any{s.id},
+			"entity_data": map[string]any{"description": "changed in ftrack " + strconv.Itoa(i)},
+		}})
+		if err != nil {
+			close(stop)
+			<-done
+			return nil, fmt.Errorf("out-of-band change %d: %w", i, err)
+		}
+		mu.Lock()
+		changedAt[i] = time.Now()
+		mu.Unlock()
+		if interval > 0 {
+			if err := sleep(ctx, interval); err != nil {
+				close(stop)
+				<-done
+				return nil, err
+			}
+		}
+	}
+	if err := <-done; err != nil {
+		return nil, err
+	}
+	return took, nil
+}
+
+func percentiles(d []time.Duration) Percentiles {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	at := func(q float64) float64 {
+		if len(s) == 0 {
+			return 0
+		}
+		i := int(q*float64(len(s))+0.5) - 1
+		i = min(max(i, 0), len(s)-1)
+		return float64(s[i]) / float64(time.Millisecond)
+	}
+	return Percentiles{N: len(s), P50ms: at(0.50), P99ms: at(0.99), MaxMs: at(1)}
+}
+
+// runMemory measures the process with the manager, then stops the manager and measures again.
+func (b *bench) runMemory(ctx context.Context) error {
+	b.emulator.ResetRequests()
+	rss, heap := measureMemory()
+	if b.opts.memprofile != "" {
+		if err := writeHeapProfile(b.opts.memprofile); err != nil {
+			return err
+		}
+	}
+	if err := b.mgr.stop(); err != nil {
+		return err
+	}
+	b.mgr = nil
+	rss2, heap2 := measureMemory()
+	b.results.Memory = &MemoryResult{
+		Entities: b.managed, ProcessRSSMiB: rss, ProcessHeapMiB: heap,
+		WithoutManagerRSSMiB: rss2, WithoutManagerHeapMiB: heap2,
+		ManagerRSSMiB: rss - rss2, ManagerHeapMiB: heap - heap2,
+	}
+	b.logf("memory at %d entities: process RSS %.1f MiB, heap %.1f MiB; without the manager %.1f / %.1f MiB; the manager's share %.1f / %.1f MiB",
+		b.managed, rss, heap, rss2, heap2, rss-rss2, heap-heap2)
+	return nil
+}
+
+// measureMemory collects garbage, returns free memory to the OS and reads the RSS and the
+// heap in use, in MiB.
+func measureMemory() (rssMiB, heapMiB float64) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(readRSS()) / (1 << 20), float64(ms.HeapInuse) / (1 << 20)
+}
+
+// readRSS returns VmRSS of /proc/self/status in bytes, 0 where there is none.
+func readRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("heap").WriteTo(f, 0)
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
