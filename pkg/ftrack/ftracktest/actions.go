@@ -233,7 +233,9 @@ func (b *batch) applyData(t *entityType, data, in map[string]any, existing *reco
 			if err != nil {
 				return nil, err
 			}
-			if existing != nil && t.s.IsImmutable(k) && !equalStored(existing.data[k], val) {
+			// Like the Python client, an immutable attribute may still be
+			// set while it has no value.
+			if existing != nil && t.s.IsImmutable(k) && existing.data[k] != nil && !equalStored(existing.data[k], val) {
 				return nil, validationError("%s.%s is immutable: it cannot be changed from %s to %s", t.name, k, describe(encodeValue(existing.data[k])), describe(encodeValue(val)))
 			}
 			if s, ok := val.(string); ok && p.Format == "foreign_key" {

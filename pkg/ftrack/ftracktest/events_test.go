@@ -158,3 +158,58 @@ func TestUpdateEvent(t *testing.T) {
 		t.Errorf("after a failed batch the next event is %v, want the Task add", ent)
 	}
 }
+
+func TestEventActions(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		reason     string
+		op         map[string]any
+		wantAction string
+		wantType   string
+		key        string
+		wantChange map[string]any
+	}{
+		"Add": {"a create is an add with old values null",
+			op("create", "Task", "entity_data", map[string]any{"name": "roto", "parent_id": fxShotID}),
+			"add", "Task", "name", map[string]any{"old": nil, "new": "roto"}},
+		"Remove": {"a delete is a remove with new values null",
+			op("delete", "Task", "entity_key", []any{fxTaskID}),
+			"remove", "Task", "name", map[string]any{"old": "comp", "new": nil}},
+		"Move": {"a parent change is a move",
+			op("update", "Task", "entity_key", []any{fxTaskID}, "entity_data", map[string]any{"parent": ref("Shot", fxShot2ID)}),
+			"move", "Task", "parent_id", map[string]any{"old": fxShotID, "new": fxShot2ID}},
+		"LegacyColumn": {"keys use the legacy column names of alias_for",
+			op("update", "Task", "entity_key", []any{fxTaskID}, "entity_data", map[string]any{"end_date": "2024-02-03T04:05:06Z"}),
+			"update", "Task", "enddate", map[string]any{"old": nil, "new": map[string]any{"__type__": "datetime", "value": "2024-02-03T04:05:06"}}},
+		"CustomAttribute": {"custom attribute changes name the attribute key",
+			op("update", "ContextCustomAttributeValue", "entity_key", []any{fxCAConfigID, fxShotID}, "entity_data", map[string]any{"value": 1050}),
+			"update", "Shot", "fstart", map[string]any{"old": float64(1001), "new": float64(1050)}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newFixtureServer(t)
+			hub := dialHub(t, s)
+			hub.subscribe(t, "topic=ftrack.update")
+			if _, out := post(t, s, []any{tc.op}, nil); !isList(out) {
+				t.Fatalf("%s: batch failed: %v", tc.reason, out)
+			}
+			ev := hub.nextEvent(t, "ftrack.update")
+			var entity map[string]any
+			for _, e := range ev["data"].(map[string]any)["entities"].([]any) {
+				if m := e.(map[string]any); m["entity_type"] == tc.wantType && m["action"] == tc.wantAction {
+					entity = m
+				}
+			}
+			if entity == nil {
+				t.Fatalf("%s: no %s %s entry in %v", tc.reason, tc.wantAction, tc.wantType, ev["data"])
+			}
+			changes := entity["changes"].(map[string]any)
+			if diff := cmp.Diff(tc.wantChange, changes[tc.key]); diff != "" {
+				t.Errorf("%s: changes[%q] (-want +got):\n%s", tc.reason, tc.key, diff)
+			}
+		})
+	}
+}
+
+func isList(v any) bool { _, ok := v.([]any); return ok }

@@ -90,6 +90,12 @@ func TestWriteValidation(t *testing.T) {
 		"Immutable": {"an immutable attribute cannot change",
 			[]any{op("update", "Task", "entity_key", []any{fxTaskID}, "entity_data", map[string]any{"object_type_id": shotOTID})},
 			"ValidationError", []string{"Task.object_type_id", "immutable"}},
+		"ImmutableSetOnce": {"an immutable attribute with a value cannot change",
+			[]any{
+				op("update", "Shot", "entity_key", []any{fxShotID}, "entity_data", map[string]any{"start_date": "2024-01-01T00:00:00Z"}),
+				op("update", "Shot", "entity_key", []any{fxShotID}, "entity_data", map[string]any{"start_date": "2024-02-01T00:00:00Z"}),
+			},
+			"ValidationError", []string{"Shot.start_date", "immutable"}},
 		"RenameToSibling": {"renaming onto a sibling's name is refused",
 			[]any{op("update", "Shot", "entity_key", fxShot2ID, "entity_data", map[string]any{"name": "sh010"})},
 			"DuplicateEntryError", []string{"sh010"}},
