@@ -40,3 +40,16 @@ func (a *SessionAuthentication) String() string {
 
 // GoString is String, so %#v does not print the key either.
 func (a *SessionAuthentication) GoString() string { return a.String() }
+
+// CloseIdleConnections closes the idle connections of Base (or of
+// http.DefaultTransport when Base is nil), so that http.Client's method of
+// the same name reaches the wrapped transport.
+func (a *SessionAuthentication) CloseIdleConnections() {
+	base := a.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if c, ok := base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}

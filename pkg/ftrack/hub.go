@@ -16,10 +16,7 @@ type eventHub struct {
 }
 
 func newEventHub(s *Session) (*eventHub, error) {
-	opts := []event.Option{event.WithLogger(s.logger)}
-	if s.cfg.httpClient != nil {
-		opts = append(opts, event.WithHTTPClient(s.cfg.httpClient))
-	}
+	opts := []event.Option{event.WithLogger(s.logger), event.WithHTTPClient(s.baseClient)}
 	for k, vs := range s.cfg.headers {
 		for _, v := range vs {
 			opts = append(opts, event.WithHeader(k, v))

@@ -410,6 +410,10 @@ func (s *Session) CommitWith(ctx context.Context, call BatchCaller) error {
 	if s.closed.Load() {
 		return ErrSessionClosed
 	}
+	// One commit at a time, as the Python client's lock: a second commit
+	// must not resend operations the first is sending.
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	s.mu.Lock()
 	n := len(s.ops)
 	ops := slices.Clone(s.ops)

@@ -34,11 +34,13 @@ type Session struct {
 	apiKey      string
 	clientToken string
 	client      *http.Client
+	baseClient  *http.Client
 	logger      *slog.Logger
 	serverInfo  map[string]any
 	schemas     *schema.Set
 	types       map[string]*entityType
 
+	commitMu     sync.Mutex // serialises commits
 	mu           sync.Mutex // guards entity values, ops, flags below
 	ops          []Operation
 	memory       *MemoryCache
@@ -105,10 +107,17 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	if s.keyMaker == nil {
 		s.keyMaker = StringKeyMaker{}
 	}
-	base := http.DefaultClient
-	if cfg.httpClient != nil {
-		base = cfg.httpClient
+	// Without a client of the caller's, the session has its own transport,
+	// so that Close can drop its idle connections.
+	base := cfg.httpClient
+	if base == nil {
+		tr, _ := http.DefaultTransport.(*http.Transport)
+		if tr != nil {
+			tr = tr.Clone()
+		}
+		base = &http.Client{Transport: tr}
 	}
+	s.baseClient = base
 	hc := *base
 	hc.Transport = &SessionAuthentication{APIUser: s.apiUser, APIKey: s.apiKey, Base: base.Transport}
 	if hc.Timeout == 0 || hc.Timeout > cfg.timeout {
@@ -288,6 +297,7 @@ func (s *Session) Close() error {
 		}
 		s.bg.Wait()
 		s.client.CloseIdleConnections()
+		s.baseClient.CloseIdleConnections()
 	})
 	return nil
 }
