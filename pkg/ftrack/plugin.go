@@ -27,28 +27,6 @@ type PluginFunc func(s *Session, args map[string]any) error
 // Register function's signature, as the Python client warns.
 const CullingWarning = "Culling passed arguments to match register function signature."
 
-// Plugin files
-//
-// Every *.go file found (recursively) in the plugin paths is interpreted
-// with yaegi, each in its own interpreter, with the standard library and
-// the packages github.com/ftrack-operator/ftrack-operator/pkg/ftrack (types
-// Session, Entity, Collection, Identity, KeyValue, Date, Operation and the
-// Topic constants) and …/pkg/ftrack/event (Event) available. A file must
-// declare a package-level Register function in one of these forms:
-//
-//	func Register(session *ftrack.Session)
-//	func Register(session *ftrack.Session, args map[string]any)
-//	func Register(session *ftrack.Session, opts Options) // Options is a struct
-//	func Register()
-//
-// optionally returning an error (which aborts NewSession). The first
-// parameter may also be any. Plugin arguments are matched like Python
-// keyword arguments: a map receives them all; a struct receives those whose
-// key equals a field's `ftrack:"name"` tag or, ignoring case, its name;
-// arguments that do not fit (and the session for a Register without
-// parameters) are culled with the warning CullingWarning. A file that fails
-// to load or has no Register function is skipped with a warning.
-
 // pluginSymbols exposes this package's API to interpreted plugins.
 var pluginSymbols = interp.Exports{
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftrack": {
