@@ -680,3 +680,71 @@ func TestREADMEHasAWalkthrough(t *testing.T) {
 		}
 	}
 }
+
+// TestGoClientGuideExampleRuns runs the complete program of docs/go-client.md and compares its
+// output with the output the guide shows.
+func TestGoClientGuideExampleRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a program")
+	}
+	t.Parallel()
+	root := moduleRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, "docs", "go-client.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	program, err := fencedBetween(string(raw), "<!-- example:begin -->", "<!-- example:end -->", "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fencedBetween(string(raw), "<!-- output:begin -->", "<!-- output:end -->", "text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Inside the module (a dot directory, which ./... leaves out) so that it builds against
+	// this checkout's packages.
+	dir, err := os.MkdirTemp(root, ".go-client-guide-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(program), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "run", "./"+filepath.Base(dir))
+	cmd.Dir = root
+	cmd.Env = cleanEnv()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go run of the guide's program: %v\n%s", err, stderr.String())
+	}
+	if diff := cmp.Diff(want, string(out)); diff != "" {
+		t.Errorf("the program's output differs from the guide's (-guide +program):\n%s", diff)
+	}
+}
+
+// fencedBetween returns the body of the first ```lang block between the begin and end markers
+// of a Markdown document.
+func fencedBetween(doc, begin, end, lang string) (string, error) {
+	_, rest, ok := strings.Cut(doc, begin)
+	if !ok {
+		return "", fmt.Errorf("no %s marker", begin)
+	}
+	section, _, ok := strings.Cut(rest, end)
+	if !ok {
+		return "", fmt.Errorf("no %s marker after %s", end, begin)
+	}
+	_, body, ok := strings.Cut(section, "```"+lang+"\n")
+	if !ok {
+		return "", fmt.Errorf("no ```%s block between %s and %s", lang, begin, end)
+	}
+	body, _, ok = strings.Cut(body, "```")
+	if !ok {
+		return "", fmt.Errorf("the ```%s block between %s and %s is not closed", lang, begin, end)
+	}
+	return body, nil
+}
