@@ -411,7 +411,9 @@ func (s *Server) execute(ops []map[string]any, username string, strict bool, h h
 	}
 	if mutating {
 		s.st.commit()
-		if len(b.changes) > 0 {
+		// Without event hub clients nobody can receive the event; skip
+		// building and encoding it.
+		if len(b.changes) > 0 && s.hub.Connections() > 0 {
 			e := b.updateEvent(h)
 			ev = &e
 		}
