@@ -62,7 +62,8 @@ func WithUser(username, apiKey string) Option {
 }
 
 // WithSchema serves raw, a query_schemas answer (a JSON array of schema
-// objects), instead of the built-in schema.
+// objects), instead of the built-in schema. The built-in seed belongs to the
+// built-in schema and is then not applied; use WithSeed.
 func WithSchema(raw []byte) Option {
 	return func(c *config) error {
 		if len(raw) == 0 {
@@ -73,7 +74,8 @@ func WithSchema(raw []byte) Option {
 	}
 }
 
-// WithSchemaSet serves an already parsed schema set.
+// WithSchemaSet serves an already parsed schema set. As with WithSchema, the
+// built-in seed is then not applied.
 func WithSchemaSet(set *schema.Set) Option {
 	return func(c *config) error {
 		if set == nil {
