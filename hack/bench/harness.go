@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
@@ -276,4 +277,42 @@ feed:
 	close(next)
 	wg.Wait()
 	return firstErr
+}
+
+// reconcileTotals returns controller-runtime's reconcile counters by controller and result.
+func reconcileTotals() map[string]float64 {
+	out := map[string]float64{}
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		return out
+	}
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var ctrlName, result string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "controller":
+					ctrlName = l.GetValue()
+				case "result":
+					result = l.GetValue()
+				}
+			}
+			out[ctrlName+"/"+result] += m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+// delta returns after - before, without zero entries.
+func delta(before, after map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
 }

@@ -44,7 +44,14 @@ type BulkResult struct {
 	OperatorSeconds float64 `json:"operatorSeconds"`
 	// Ratio is OperatorSeconds / FloorSeconds.
 	Ratio float64 `json:"ratio"`
-	// Requests is the number of /api requests the emulator received.
+	// QuietSeconds is the time from the first create until the operator's last request
+	// (after which it sent none for the quiet period): reconciles still queued when the last
+	// object became Ready run until then.
+	QuietSeconds float64 `json:"quietSeconds"`
+	// RequestsUntilReady is the number of /api requests until the last object was Ready.
+	RequestsUntilReady int `json:"requestsUntilReady"`
+	// Requests is the number of /api requests the emulator received until the operator went
+	// quiet.
 	Requests int `json:"requests"`
 	// RequestsPerEntity is Requests / N.
 	RequestsPerEntity float64 `json:"requestsPerEntity"`
@@ -68,6 +75,10 @@ type IdleResult struct {
 	Requests                   int     `json:"requests"`
 	RequestsPerEntityPerHour   float64 `json:"requestsPerEntityPerHour"`
 	EventHubConnectionsAtStart int     `json:"eventHubConnectionsAtStart"`
+	// Operations counts the operations of the window's requests by action.
+	Operations map[string]int `json:"operations"`
+	// Reconciles counts the window's reconciles by controller and result.
+	Reconciles map[string]float64 `json:"reconciles"`
 }
 
 // DriftResult is how long out-of-band changes take to be corrected.
@@ -178,23 +189,49 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 		return err
 	}
 	op := last.Sub(start)
-	reqs := b.emulator.Requests()
-	ops := map[string]int{}
-	for _, r := range reqs {
-		for _, a := range r.Actions {
-			ops[a]++
-		}
+	untilReady := len(b.emulator.Requests())
+	b.logf("bulk %d: all Ready after %s with %d requests; waiting for the operator to go quiet", n, op.Round(time.Millisecond), untilReady)
+	reqs, err := b.waitQuiet(ctx, 5*time.Second, b.opts.PhaseTimeout)
+	if err != nil {
+		return err
 	}
+	quiet := op
+	if len(reqs) > 0 {
+		quiet = max(quiet, reqs[len(reqs)-1].Time.Sub(start))
+	}
+	ops := countActions(reqs)
 	b.managed += n
 	res := BulkResult{
 		N: n, FloorSeconds: floor.Seconds(), OperatorSeconds: op.Seconds(), Ratio: op.Seconds() / floor.Seconds(),
-		Requests: len(reqs), RequestsPerEntity: float64(len(reqs)) / float64(n), Operations: ops,
+		QuietSeconds: quiet.Seconds(), RequestsUntilReady: untilReady, Requests: len(reqs), RequestsPerEntity: float64(len(reqs)) / float64(n), Operations: ops,
 		BatchingOff: &BulkBaseline{Note: batchingOffNote},
 	}
 	b.results.Bulk = append(b.results.Bulk, res)
-	b.logf("bulk %d: creates done after %s, all Ready after %s (%.2f× the floor), %d requests (%.4f per entity)",
-		n, created.Round(time.Millisecond), op.Round(time.Millisecond), res.Ratio, res.Requests, res.RequestsPerEntity)
+	b.logf("bulk %d: creates done after %s, all Ready after %s (%.2f× the floor), quiet after %s, %d requests (%.4f per entity; %d until Ready); operations %v",
+		n, created.Round(time.Millisecond), op.Round(time.Millisecond), res.Ratio, quiet.Round(time.Millisecond), res.Requests, res.RequestsPerEntity, untilReady, ops)
 	return nil
+}
+
+// waitQuiet waits until the emulator received no request for quiet and returns the request
+// log.
+func (b *bench) waitQuiet(ctx context.Context, quiet, timeout time.Duration) ([]ftracktest.RequestInfo, error) {
+	deadline := time.Now().Add(timeout)
+	seen, since := -1, time.Now()
+	for {
+		n := b.emulator.RequestCount("query") + b.emulator.RequestCount("create") + b.emulator.RequestCount("update") + b.emulator.RequestCount("delete")
+		if n != seen {
+			seen, since = n, time.Now()
+		}
+		if time.Since(since) >= quiet {
+			return b.emulator.Requests(), nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the operator still sends requests after %s", timeout)
+		}
+		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // runIdle counts the requests of a quiet window after convergence.
@@ -210,13 +247,17 @@ func (b *bench) runIdle(ctx context.Context) error {
 	}
 	hubs := b.emulator.EventHubConnections()
 	b.emulator.ResetRequests()
+	before := reconcileTotals()
 	if err := sleep(ctx, b.opts.IdleWindow); err != nil {
 		return err
 	}
-	n := len(b.emulator.Requests())
+	reconciles := delta(before, reconcileTotals())
+	reqs := b.emulator.Requests()
+	n := len(reqs)
 	perHour := float64(n) / float64(b.managed) / b.opts.IdleWindow.Hours()
-	b.results.Idle = &IdleResult{Entities: b.managed, WindowSeconds: b.opts.IdleWindow.Seconds(), Requests: n, RequestsPerEntityPerHour: perHour, EventHubConnectionsAtStart: hubs}
-	b.logf("idle: %d requests in %s for %d entities: %.5f per entity per hour", n, b.opts.IdleWindow, b.managed, perHour)
+	b.results.Idle = &IdleResult{Entities: b.managed, WindowSeconds: b.opts.IdleWindow.Seconds(), Requests: n, RequestsPerEntityPerHour: perHour,
+		EventHubConnectionsAtStart: hubs, Operations: countActions(reqs), Reconciles: reconciles}
+	b.logf("idle: %d requests in %s for %d entities: %.5f per entity per hour; operations %v; reconciles %v", n, b.opts.IdleWindow, b.managed, perHour, b.results.Idle.Operations, reconciles)
 	return nil
 }
 
@@ -387,6 +428,17 @@ func (b *bench) applyDrift(ctx context.Context, oob *ftrack.Session, shots []dri
 		return nil, err
 	}
 	return took, nil
+}
+
+// countActions counts the operations of requests by action.
+func countActions(reqs []ftracktest.RequestInfo) map[string]int {
+	ops := map[string]int{}
+	for _, r := range reqs {
+		for _, a := range r.Actions {
+			ops[a]++
+		}
+	}
+	return ops
 }
 
 func percentiles(d []time.Duration) Percentiles {
