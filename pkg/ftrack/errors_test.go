@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,25 @@ func TestClosedSession(t *testing.T) {
 	}
 	if err := s.Commit(t.Context()); !errors.Is(err, ftrack.ErrSessionClosed) {
 		t.Errorf("Commit after Close: got %v, want ErrSessionClosed", err)
+	}
+}
+
+func TestNoSecretInLogs(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	logger, logs := newLogger()
+	s := newSession(t, srv, ftrack.WithLogger(logger), ftrack.WithSchemaCacheDir(filepath.Join(t.TempDir(), "missing")))
+	p := newProject(t, s, "secrets")
+	must(s.Create("Task", map[string]any{"name": "t", "parent": p}))
+	srv.FailNext(1, http.StatusInternalServerError, "ServerError")
+	if err := s.Commit(t.Context()); err == nil {
+		t.Fatal("commit succeeded despite the fault")
+	}
+	_ = s.Close() // warns about pending operations
+	if logs.String() == "" {
+		t.Fatal("nothing was logged; the test would not see a leak")
+	}
+	if strings.Contains(logs.String(), ftracktest.DefaultAPIKey) {
+		t.Errorf("logs contain the API key:\n%s", logs)
 	}
 }
