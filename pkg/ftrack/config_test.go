@@ -287,6 +287,9 @@ func TestSchemaCache(t *testing.T) {
 		if got := schemaCalls() - before; got != 0 {
 			t.Errorf("second session: %d query_schemas calls, want 0 (cache hit)", got)
 		}
+		if s2.SchemaHash() != s.SchemaHash() || s.SchemaHash() != s.Schemas().Hash() {
+			t.Errorf("schema hashes: %q, %q, loaded %q", s.SchemaHash(), s2.SchemaHash(), s.Schemas().Hash())
+		}
 		if s2.Schemas().Len() != s.Schemas().Len() {
 			t.Errorf("cached schemas: %d types, want %d", s2.Schemas().Len(), s.Schemas().Len())
 		}

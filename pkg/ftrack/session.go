@@ -270,6 +270,15 @@ func (s *Session) ServerVersion() string {
 	return v
 }
 
+// SchemaHash returns the server's schema_hash, or the hash of the loaded
+// schemas when the server sent none.
+func (s *Session) SchemaHash() string {
+	if h, _ := s.serverInfo["schema_hash"].(string); h != "" {
+		return h
+	}
+	return s.schemas.Hash()
+}
+
 // Schemas returns the server's schemas.
 func (s *Session) Schemas() *schema.Set { return s.schemas }
 
