@@ -87,17 +87,6 @@ func (c *MemoryCache) Clear() {
 	c.mu.Unlock()
 }
 
-// values returns a snapshot of the stored values.
-func (c *MemoryCache) values() []any {
-	c.mu.RLock()
-	out := make([]any, 0, len(c.m))
-	for _, v := range c.m {
-		out = append(out, v)
-	}
-	c.mu.RUnlock()
-	return out
-}
-
 // LayeredCache searches its layers top-down. A value found in a lower layer
 // is written back to every layer above it. Set writes every layer; Remove
 // removes from every layer.

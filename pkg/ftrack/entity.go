@@ -283,6 +283,7 @@ func (e *Entity) Unset(name string) {
 func (e *Entity) setLocalSlot(a *attribute, v any) {
 	if e.local == nil {
 		e.local = make([]any, len(e.typ.attrs))
+		e.s.dirty[e] = struct{}{}
 	}
 	e.local[a.idx] = v
 }

@@ -450,9 +450,8 @@ func (s *Session) finishCommitLocked(ops []Operation, n int, results []any) {
 			op.entity.state = StateNone
 		}
 	}
-	for _, v := range s.memory.values() {
-		e, ok := v.(*Entity)
-		if !ok || e.local == nil {
+	for e := range s.dirty {
+		if e.local == nil {
 			continue
 		}
 		for _, a := range e.typ.attrs {
@@ -478,9 +477,8 @@ func (s *Session) finishCommitLocked(ops []Operation, n int, results []any) {
 			}
 		}
 	}
-	for _, v := range s.memory.values() {
-		e, ok := v.(*Entity)
-		if !ok || e.local == nil {
+	for e := range s.dirty {
+		if e.local == nil {
 			continue
 		}
 		for _, a := range e.typ.attrs {
@@ -490,6 +488,7 @@ func (s *Session) finishCommitLocked(ops []Operation, n int, results []any) {
 		}
 		e.local = nil
 	}
+	clear(s.dirty)
 	for _, op := range s.ops { // operations recorded during the call stay pending
 		if op.entity != nil {
 			s.recordState(op)
@@ -526,11 +525,10 @@ func (s *Session) Rollback() {
 		}
 	}
 	s.ops = nil
-	for _, v := range s.memory.values() {
-		if e, ok := v.(*Entity); ok {
-			e.local = nil
-		}
+	for e := range s.dirty {
+		e.local = nil
 	}
+	clear(s.dirty)
 }
 
 // Created, Modified and Deleted list the entities in that state.
@@ -628,6 +626,7 @@ func (s *Session) Reset() error {
 		}
 	}
 	s.ops = nil
+	clear(s.dirty)
 	s.mu.Unlock()
 	s.memory.Clear()
 	s.publishLocal(TopicConfigureLocation, map[string]any{"session": s})

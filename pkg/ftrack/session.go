@@ -43,6 +43,7 @@ type Session struct {
 	commitMu     sync.Mutex // serialises commits
 	mu           sync.Mutex // guards entity values, ops, flags below
 	ops          []Operation
+	dirty        map[*Entity]struct{} // entities with local values
 	memory       *MemoryCache
 	cache        *LayeredCache
 	lower        bool // cache has layers below memory
@@ -93,6 +94,7 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 		clientToken:  cfg.clientToken,
 		logger:       cfg.logger,
 		memory:       NewMemoryCache(),
+		dirty:        make(map[*Entity]struct{}),
 		keyMaker:     cfg.keyMaker,
 		record:       true,
 		autoPopulate: cfg.autoPopulate,
