@@ -265,3 +265,26 @@ func TestNoSecretInLogs(t *testing.T) {
 		t.Errorf("logs contain the API key:\n%s", logs)
 	}
 }
+
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	s := newSession(t, srv, ftrack.WithTimeout(50*time.Millisecond))
+	srv.SetLatency(600*time.Millisecond, 0)
+	defer srv.SetLatency(0, 0)
+	start := time.Now()
+	_, err := s.Call(t.Context(), []map[string]any{{"action": "query", "expression": "select id from Location"}})
+	var te *ftrack.TransportError
+	if !errors.As(err, &te) {
+		t.Fatalf("got %v (%T), want *TransportError", err, err)
+	}
+	if d := time.Since(start); d > 450*time.Millisecond {
+		t.Errorf("call took %v despite a 50ms timeout", d)
+	}
+	// A cancelled context ends the call as well.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.Call(ctx, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: got %v, want context.Canceled", err)
+	}
+}
