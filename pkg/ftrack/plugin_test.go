@@ -1,6 +1,7 @@
 package ftrack_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/event"
 )
 
 func TestPluginDiscovery(t *testing.T) {
@@ -136,5 +138,28 @@ func TestCompiledPluginsAndLocalEvents(t *testing.T) {
 	if _, err := ftrack.NewSession(t.Context(), ftrack.WithServerURL(srv.URL), ftrack.WithAPIUser("ftracktest"),
 		ftrack.WithAPIKey("ftracktest-api-key"), ftrack.WithoutSchemaCache(), ftrack.WithPluginPaths(), ftrack.WithPlugin(failing)); err == nil {
 		t.Error("a failing plugin did not abort NewSession")
+	}
+}
+
+func TestLocalEventsReachHubSubscribers(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	s := newSession(t, srv)
+	var mu sync.Mutex
+	var got []string
+	_, err := s.EventHub().Subscribe("topic=ftrack.api.session.reset", func(_ context.Context, d *event.Delivery) (any, error) {
+		mu.Lock()
+		got = append(got, d.Event.Topic)
+		mu.Unlock()
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustOK(t, s.Reset())
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]string{ftrack.TopicSessionReset}, got); diff != "" {
+		t.Errorf("hub subscriber calls (-want +got):\n%s", diff)
 	}
 }
