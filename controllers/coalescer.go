@@ -23,6 +23,10 @@ const (
 	DefaultMaxBatchOperations = 250
 	// DefaultMaxReadIDs is the largest number of ids read by one query.
 	DefaultMaxReadIDs = 200
+	// DefaultMaxInFlight is how many batches may be under way at once. While they are
+	// (waiting for the request budget, or for the server), new work gathers into the next
+	// batch, so batches grow as the connection gets busy.
+	DefaultMaxInFlight = 2
 )
 
 // ErrCoalescerClosed is returned for work submitted to, or pending in, a closed coalescer.
@@ -46,18 +50,21 @@ type CommitCoalescer struct {
 	window  time.Duration
 	maxOps  int
 	maxRead int
+	// maxInFlight bounds the batches under way.
+	maxInFlight int
 	// observe, when set, is told the size of every batch sent.
 	observe func(ops int)
 
-	mu      sync.Mutex
-	pending []*coalescedUnit
-	reads   map[readKey]*readGroup
-	nOps    int
-	timer   *time.Timer
-	closed  bool
-	wg      sync.WaitGroup
-	baseCtx context.Context
-	cancel  context.CancelFunc
+	mu       sync.Mutex
+	pending  []*coalescedUnit
+	reads    map[readKey]*readGroup
+	nOps     int
+	inFlight int
+	timer    *time.Timer
+	closed   bool
+	wg       sync.WaitGroup
+	baseCtx  context.Context
+	cancel   context.CancelFunc
 }
 
 // CoalescerOption configures a CommitCoalescer.
@@ -92,13 +99,14 @@ func WithBatchObserver(fn func(ops int)) CoalescerOption {
 func NewCommitCoalescer(call BatchFunc, opts ...CoalescerOption) *CommitCoalescer {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &CommitCoalescer{
-		call:    call,
-		window:  DefaultCoalesceWindow,
-		maxOps:  DefaultMaxBatchOperations,
-		maxRead: DefaultMaxReadIDs,
-		reads:   map[readKey]*readGroup{},
-		baseCtx: ctx,
-		cancel:  cancel,
+		call:        call,
+		window:      DefaultCoalesceWindow,
+		maxOps:      DefaultMaxBatchOperations,
+		maxRead:     DefaultMaxReadIDs,
+		maxInFlight: DefaultMaxInFlight,
+		reads:       map[readKey]*readGroup{},
+		baseCtx:     ctx,
+		cancel:      cancel,
 	}
 	for _, o := range opts {
 		o(c)
@@ -209,7 +217,7 @@ func (c *CommitCoalescer) enqueue(u *coalescedUnit, n int) error {
 // armLocked starts the window timer, or flushes at once when the batch is full.
 func (c *CommitCoalescer) armLocked() {
 	if c.nOps >= c.maxOps {
-		c.flushLocked()
+		c.flushLocked(false)
 		return
 	}
 	if c.timer == nil {
@@ -220,11 +228,17 @@ func (c *CommitCoalescer) armLocked() {
 func (c *CommitCoalescer) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.flushLocked()
+	c.timer = nil
+	c.flushLocked(false)
 }
 
-// flushLocked hands the pending units to a sender goroutine.
-func (c *CommitCoalescer) flushLocked() {
+// flushLocked hands the pending units to a sender goroutine, unless maxInFlight batches
+// are under way already (and force is false): the pending work then leaves when one of them
+// ends.
+func (c *CommitCoalescer) flushLocked(force bool) {
+	if !force && c.inFlight >= c.maxInFlight {
+		return
+	}
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
@@ -241,10 +255,17 @@ func (c *CommitCoalescer) flushLocked() {
 	if len(units) == 0 {
 		return
 	}
+	c.inFlight++
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		c.send(units)
+		c.mu.Lock()
+		c.inFlight--
+		if len(c.pending) > 0 && c.timer == nil {
+			c.flushLocked(c.closed)
+		}
+		c.mu.Unlock()
 	}()
 }
 
@@ -385,7 +406,7 @@ func (c *CommitCoalescer) Close() error {
 		return nil
 	}
 	c.closed = true
-	c.flushLocked()
+	c.flushLocked(true)
 	c.mu.Unlock()
 	c.wg.Wait()
 	c.cancel()

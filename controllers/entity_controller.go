@@ -18,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -69,6 +70,9 @@ type EntityReconciler struct {
 	Filter func(client.Object) bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// MaxConcurrentReconciles bounds the reconciles running at once; 0 means the manager's
+	// default. Concurrent reconciles of one connection share its batches.
+	MaxConcurrentReconciles int
 
 	states entityStates
 	// synced remembers the generation each object was last synced at: the cache may not
@@ -100,8 +104,9 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	filter := predicate.NewPredicateFuncs(func(o client.Object) bool { return r.Filter == nil || r.Filter(o) })
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("ftrackentity").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		For(&v1alpha1.FtrackEntity{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate{}),
+			predicate.Or(predicate.GenerationChangedPredicate{}, controlAnnotationsChanged{}, deletionPredicate{}),
 			filter)).
 		Watches(&v1alpha1.FtrackEntity{}, handler.EnqueueRequestsFromMapFunc(r.referrers), builder.WithPredicates(readinessChanged{}))
 	if r.Bridge != nil {
@@ -121,6 +126,17 @@ type deletionPredicate struct{ predicate.Funcs }
 // Update implements predicate.Predicate.
 func (deletionPredicate) Update(e event.UpdateEvent) bool {
 	return e.ObjectNew.GetDeletionTimestamp() != nil && e.ObjectOld.GetDeletionTimestamp() == nil
+}
+
+// controlAnnotationsChanged passes updates that change the paused or the
+// reconcile-requested-at annotation; the entity-id annotation is the reconciler's own.
+type controlAnnotationsChanged struct{ predicate.Funcs }
+
+// Update implements predicate.Predicate.
+func (controlAnnotationsChanged) Update(e event.UpdateEvent) bool {
+	o, n := e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()
+	return o[v1alpha1.AnnotationPaused] != n[v1alpha1.AnnotationPaused] ||
+		o[v1alpha1.AnnotationReconcileRequestedAt] != n[v1alpha1.AnnotationReconcileRequestedAt]
 }
 
 // readinessChanged passes updates that change whether an FtrackEntity is Ready, or its id.
@@ -194,9 +210,13 @@ func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 			r.states.forget(req.NamespacedName)
 			return
 		}
-		retErr = kerrors.NewAggregate([]error{retErr, r.patchStatus(ctx, base, obj)})
-		if apierrors.IsConflict(retErr) {
-			result, retErr = ctrl.Result{Requeue: true}, nil
+		if err := r.patchStatus(ctx, base, obj); err != nil {
+			if apierrors.IsConflict(err) {
+				// The object changed meanwhile; look again with the new version.
+				result, retErr = ctrl.Result{Requeue: true}, nil
+				return
+			}
+			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
 	}()
 
@@ -219,10 +239,13 @@ func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 // patchStatus writes status once, and records the object's state in metrics.
 func (r *EntityReconciler) patchStatus(ctx context.Context, base, obj *v1alpha1.FtrackEntity) error {
 	r.states.set(client.ObjectKeyFromObject(obj), conditionStatus(obj, v1alpha1.ConditionReady), conditionStatus(obj, v1alpha1.ConditionSynced))
-	if equalStatus(&base.Status, &obj.Status) {
-		return nil
-	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(base)))
+	// The patch carries the resourceVersion even when status did not change: a cache that
+	// is behind (another writer, a previous operator process) then gets a conflict and
+	// the object is reconciled again, instead of the stale status staying.
+	// The lock is on the newest version this reconcile knows: its own patches of the
+	// annotation and the finalizer moved it on from the cached one.
+	base.SetResourceVersion(obj.GetResourceVersion())
+	return client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})))
 }
 
 func conditionStatus(obj *v1alpha1.FtrackEntity, typ string) string {
@@ -230,34 +253,6 @@ func conditionStatus(obj *v1alpha1.FtrackEntity, typ string) string {
 		return string(c.Status)
 	}
 	return string(metav1.ConditionUnknown)
-}
-
-// equalStatus reports whether two statuses are the same, ignoring condition transition
-// times that SetStatusCondition keeps anyway.
-func equalStatus(a, b *v1alpha1.FtrackEntityStatus) bool {
-	return a.ObservedGeneration == b.ObservedGeneration && a.ID == b.ID && a.Path == b.Path &&
-		a.Ownership == b.Ownership && a.LastHandledReconcileAt == b.LastHandledReconcileAt &&
-		a.LastSyncTime.Equal(b.LastSyncTime) && driftEqual(a.LastDrift, b.LastDrift) && conditionsEqual(a.Conditions, b.Conditions)
-}
-
-func driftEqual(a, b *v1alpha1.DriftReport) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return a.Time.Equal(&b.Time) && a.Deleted == b.Deleted && a.Corrected == b.Corrected && len(a.Attributes) == len(b.Attributes)
-}
-
-func conditionsEqual(a, b []metav1.Condition) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message || x.ObservedGeneration != y.ObservedGeneration {
-			return false
-		}
-	}
-	return true
 }
 
 // waitError says that the reconcile cannot go on now and when to look again; it is not a
@@ -354,10 +349,11 @@ func (r *EntityReconciler) reconcileNormal(ctx context.Context, obj *v1alpha1.Ft
 	if err := r.resolveCustomAttributes(ctx, ec, obj, want); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileIdentity(ctx, ec, obj, want); err != nil {
+	fresh, err := r.reconcileIdentity(ctx, ec, obj, want)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileEntity(ctx, ec, conn, obj, want); err != nil {
+	if err := r.reconcileEntity(ctx, ec, conn, obj, want, fresh); err != nil {
 		return ctrl.Result{}, err
 	}
 	obj.Status.Path = entityPath(obj, parentPath)
@@ -513,7 +509,10 @@ func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec Entit
 
 // reconcileIdentity decides the ftrack id of the entity and writes it into the annotation
 // before anything is created, so that a retried or repeated create finds the entity.
-func (r *EntityReconciler) reconcileIdentity(ctx context.Context, ec EntityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
+//
+// It reports whether the id is fresh: chosen now and never written down before, so that no
+// create can have been sent with it and observing the entity can be skipped.
+func (r *EntityReconciler) reconcileIdentity(ctx context.Context, ec EntityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) (fresh bool, err error) {
 	id := obj.Annotations[v1alpha1.AnnotationEntityID]
 	if id == "" {
 		id = obj.Status.ID
@@ -526,33 +525,37 @@ func (r *EntityReconciler) reconcileIdentity(ctx context.Context, ec EntityClien
 			ids, err := ec.Find(ctx, want.es, a.Match)
 			if err != nil {
 				if isOperationError(err) {
-					return specErrorf(v1alpha1.ReasonAdoptionFailed, "adopt.match: ftrack refused the query: %s", err.Error())
+					return false, specErrorf(v1alpha1.ReasonAdoptionFailed, "adopt.match: ftrack refused the query: %s", err.Error())
 				}
-				return err
+				return false, err
 			}
 			switch {
 			case len(ids) > 1:
-				return specErrorf(v1alpha1.ReasonAdoptionFailed, "adopt.match: more than one %s matches %s; add attributes until one does", want.es.s.ID, describeMatch(a.Match))
+				return false, specErrorf(v1alpha1.ReasonAdoptionFailed, "adopt.match: more than one %s matches %s; add attributes until one does", want.es.s.ID, describeMatch(a.Match))
 			case len(ids) == 1:
 				id = ids[0]
 			case obj.Spec.Management == v1alpha1.ManagementObserve:
-				return &waitError{reason: v1alpha1.ReasonNotFoundInFtrack, message: fmt.Sprintf("adopt.match: no %s matches %s", want.es.s.ID, describeMatch(a.Match)), after: waitRequeue}
+				return false, &waitError{reason: v1alpha1.ReasonNotFoundInFtrack, message: fmt.Sprintf("adopt.match: no %s matches %s", want.es.s.ID, describeMatch(a.Match)), after: waitRequeue}
 			}
 		}
 	}
 	if id == "" {
 		id = EntityIDFor(obj.UID)
+		fresh = obj.Spec.Adopt == nil
 	}
 	want.id = id
 	if obj.Annotations[v1alpha1.AnnotationEntityID] == id {
-		return nil
+		return false, nil
 	}
 	patch := client.MergeFrom(obj.DeepCopy())
 	if obj.Annotations == nil {
 		obj.Annotations = map[string]string{}
 	}
 	obj.Annotations[v1alpha1.AnnotationEntityID] = id
-	return r.Patch(ctx, obj, patch)
+	if err := r.Patch(ctx, obj, patch); err != nil {
+		return false, err
+	}
+	return fresh, nil
 }
 
 func describeMatch(m map[string]string) string {
@@ -564,7 +567,10 @@ func describeMatch(m map[string]string) string {
 }
 
 // reconcileEntity observes the entity and creates, adopts, updates or reports it.
-func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient, conn *Connection, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
+//
+// A fresh id (see reconcileIdentity) is not observed: nothing can exist with it, and ftrack
+// refuses a second entity with the same id anyway, which the create then treats as found.
+func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient, conn *Connection, obj *v1alpha1.FtrackEntity, want *desiredEntity, fresh bool) error {
 	observe := obj.Spec.Management == v1alpha1.ManagementObserve
 	key := client.ObjectKeyFromObject(obj)
 	gen, remembered := r.synced.Load(key)
@@ -581,9 +587,12 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient,
 			want.metadata[k] = v
 		}
 	}
-	have, err := ec.Observe(ctx, want)
-	if err != nil {
-		return err
+	var have *observedEntity
+	if !fresh {
+		var err error
+		if have, err = ec.Observe(ctx, want); err != nil {
+			return err
+		}
 	}
 	label := conn.Key().String()
 	now := r.now()
@@ -601,7 +610,16 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient,
 			return nil
 		}
 		if err := ec.Create(ctx, want); err != nil {
-			return err
+			if !isOperationError(err) {
+				return err
+			}
+			// The entity may exist already (an earlier create whose answer was lost): a
+			// create is tolerant of "already exists".
+			existing, oerr := ec.Observe(ctx, want)
+			if oerr != nil || existing == nil {
+				return err
+			}
+			return r.reconcileExisting(ctx, ec, label, obj, want, existing, observe, owned, syncedBefore)
 		}
 		obj.Status.ID = want.id
 		if owned {
@@ -619,6 +637,12 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient,
 		markSynced(obj, v1alpha1.ReasonSynced, fmt.Sprintf("%s %s holds the spec", want.es.s.ID, want.id))
 		return nil
 	}
+	return r.reconcileExisting(ctx, ec, label, obj, want, have, observe, owned, syncedBefore)
+}
+
+// reconcileExisting adopts, reads, updates or reports an entity that exists in ftrack.
+func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec EntityClient, label string, obj *v1alpha1.FtrackEntity, want *desiredEntity, have *observedEntity, observe, owned, syncedBefore bool) error {
+	now := r.now()
 	obj.Status.ID = want.id
 	if have.typ != "" && !want.es.set.IsA(have.typ, want.es.s.ID) {
 		return specErrorf(v1alpha1.ReasonInvalidSpec, "the entity with id %s is a %s, not a %s", want.id, have.typ, want.es.s.ID)

@@ -112,7 +112,7 @@ func TestEntityRecreatedAfterOutOfBandDeletion(t *testing.T) {
 	if err := s.Commit(t.Context()); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
-	waitFor(t, 5*time.Second, "project recreated", func() error {
+	waitFor(t, 15*time.Second, "project recreated", func() error {
 		if _, ok := f.server.Get("Project", id); !ok {
 			return fmt.Errorf("project %s not in ftrack", id)
 		}
@@ -121,7 +121,7 @@ func TestEntityRecreatedAfterOutOfBandDeletion(t *testing.T) {
 	if got := f.server.Count("Project"); got != 1 {
 		t.Errorf("projects = %d, want 1", got)
 	}
-	waitFor(t, 5*time.Second, "drift recorded", func() error {
+	waitFor(t, 15*time.Second, "drift recorded", func() error {
 		o, err := f.get("gone")
 		if err != nil {
 			return err

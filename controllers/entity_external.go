@@ -92,11 +92,46 @@ type customAttributeConfig struct {
 	isHierarchical bool
 }
 
-// coalescerKey and configCacheKey are the keys of the per-connection values.
+// coalescerKey, configCacheKey and lookupCacheKey are the keys of the per-connection values.
 type (
 	coalescerKey   struct{}
 	configCacheKey struct{}
+	lookupCacheKey struct{}
 )
+
+// lookupTTL is how long a reference found by id is trusted without reading it again: many
+// objects usually refer to the same few parents, statuses and types.
+const lookupTTL = 30 * time.Second
+
+// lookupCache remembers entities found by id.
+type lookupCache struct {
+	mu      sync.Mutex
+	entries map[string]lookupEntry
+}
+
+type lookupEntry struct {
+	found   foundEntity
+	expires time.Time
+}
+
+func (c *lookupCache) get(base, id string) (foundEntity, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[base+"\x00"+id]
+	if !ok || time.Now().After(e.expires) {
+		return foundEntity{}, false
+	}
+	return e.found, true
+}
+
+func (c *lookupCache) put(base string, f foundEntity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 10000 {
+		c.entries = map[string]lookupEntry{}
+	}
+	c.entries[base+"\x00"+f.id] = lookupEntry{found: f, expires: time.Now().Add(lookupTTL)}
+}
 
 // configCache holds the custom attribute configurations of one connection for a while.
 type configCache struct {
@@ -113,6 +148,7 @@ const configTTL = time.Minute
 type ftrackEntityClient struct {
 	co      *CommitCoalescer
 	configs *configCache
+	lookups *lookupCache
 }
 
 // connectionCoalescer returns the connection's CommitCoalescer, making it on first use.
@@ -128,7 +164,8 @@ func connectionCoalescer(c *Connection) *CommitCoalescer {
 // newFtrackEntityClient returns the EntityClient of a pooled connection.
 func newFtrackEntityClient(c *Connection) EntityClient {
 	cache := c.LoadOrStore(configCacheKey{}, func() any { return &configCache{} }).(*configCache)
-	return &ftrackEntityClient{co: connectionCoalescer(c), configs: cache}
+	lookups := c.LoadOrStore(lookupCacheKey{}, func() any { return &lookupCache{} }).(*lookupCache)
+	return &ftrackEntityClient{co: connectionCoalescer(c), configs: cache, lookups: lookups}
 }
 
 // projections are the attributes Observe reads for want.
@@ -333,11 +370,16 @@ func (c *ftrackEntityClient) Delete(ctx context.Context, typ, id string) error {
 
 // Lookup implements EntityClient.
 func (c *ftrackEntityClient) Lookup(ctx context.Context, base, id string) (*foundEntity, error) {
+	if f, ok := c.lookups.get(base, id); ok {
+		return &f, nil
+	}
 	e, err := c.co.Read(ctx, base, []string{"id"}, id)
 	if err != nil || e == nil {
 		return nil, err
 	}
-	return &foundEntity{typ: e.EntityType(), id: e.ID()}, nil
+	f := foundEntity{typ: e.EntityType(), id: e.ID()}
+	c.lookups.put(base, f)
+	return &f, nil
 }
 
 // Query implements EntityClient.

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,13 +29,22 @@ import (
 // leaves to a manager of the test's own.
 var isolatedNamespaces sync.Map
 
+// suiteRESTConfig reaches the suite's API server, for managers of a test's own.
+var suiteRESTConfig *rest.Config
+
+// testEnvConfig returns the suite's REST configuration.
+func testEnvConfig() *rest.Config { return rest.CopyConfig(suiteRESTConfig) }
+
 func init() {
 	testReconcilers = append(testReconcilers, func(mgr ctrl.Manager, c *Connections) error {
+		suiteRESTConfig = mgr.GetConfig()
 		return (&EntityReconciler{
 			Client:   mgr.GetClient(),
 			Pool:     c.Pool,
 			Bridge:   c.Bridge,
 			Recorder: mgr.GetEventRecorder("ftrack-operator"),
+			// As many as a busy namespace would use, so that reconciles share batches.
+			MaxConcurrentReconciles: 50,
 			Filter: func(o client.Object) bool {
 				_, isolated := isolatedNamespaces.Load(o.GetNamespace())
 				return !isolated
