@@ -86,7 +86,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), devUsage)
+		_, _ = fmt.Fprint(fs.Output(), devUsage)
 		fs.PrintDefaults()
 	}
 	var o devOptions
@@ -170,11 +170,11 @@ func devTargetFromFlags(o devOptions, getenv func(string) string) (devTarget, er
 // Secret's keys) from a file of KEY=VALUE lines; blank lines and # comments are skipped. The
 // key's value never appears in an error.
 func readCredentialsFile(path string) (credentials, error) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // G304: the user names their own credentials file
 	if err != nil {
 		return credentials{}, fmt.Errorf("reading --secret: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var c credentials
 	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
 	for n := 1; sc.Scan(); n++ {
@@ -244,13 +244,13 @@ func (d devSession) run(ctx context.Context) (err error) {
 	if err := cp.writeKubeConfig(d.opts.kubeconfig, namespace); err != nil {
 		return err
 	}
-	defer os.Remove(d.opts.kubeconfig)
+	defer func() { _ = os.Remove(d.opts.kubeconfig) }()
 	envFile := filepath.Join(d.opts.stateDir, "ftrack.env")
 	if emulator != nil {
 		if err := writeFtrackEnv(envFile, serverURL, d.target.creds); err != nil {
 			return err
 		}
-		defer os.Remove(envFile)
+		defer func() { _ = os.Remove(envFile) }()
 	}
 
 	k8s, err := client.New(cp.config, client.Options{Scheme: newScheme()})
@@ -332,12 +332,12 @@ func (d devSession) run(ctx context.Context) (err error) {
 
 // say prints one line of dev's own progress.
 func (d devSession) say(format string, args ...any) {
-	fmt.Fprintf(d.stdout, "dev: "+format+"\n", args...)
+	_, _ = fmt.Fprintf(d.stdout, "dev: "+format+"\n", args...)
 }
 
 // banner prints where everything is and how to use it.
 func (d devSession) banner(serverURL string, emulator bool, namespace string, applied, pending int, envFile string, took time.Duration) {
-	w := d.stdout
+	w := &strings.Builder{}
 	fmt.Fprintf(w, "\nftrack-operator dev is up (%s)\n\n", took.Round(time.Second))
 	if emulator {
 		fmt.Fprintf(w, "  ftrack emulator  %s\n", serverURL)
@@ -364,6 +364,7 @@ func (d devSession) banner(serverURL string, emulator bool, namespace string, ap
 	} else {
 		fmt.Fprintf(w, "\nPress Ctrl-C to stop everything.\n")
 	}
+	_, _ = io.WriteString(d.stdout, w.String())
 }
 
 // writeFtrackEnv writes the emulator's client settings as a shell file.
@@ -377,7 +378,7 @@ func openManagerLog(path string, stderr io.Writer) (io.Writer, func(), error) {
 	if path == "-" {
 		return stderr, func() {}, nil
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) //nolint:gosec // G304: the user chooses where the log goes
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the manager log: %w", err)
 	}

@@ -136,7 +136,7 @@ func (p *devProgress) poll(ctx context.Context, waiting map[trackedObject]string
 	line := s.summary()
 	if line != p.last {
 		p.last = line
-		fmt.Fprintf(p.out, "[%4ds] %s\n", int(time.Since(p.start).Seconds()), line)
+		_, _ = fmt.Fprintf(p.out, "[%4ds] %s\n", int(time.Since(p.start).Seconds()), line)
 	}
 	// Name what is still waiting once it settles into a reason, so a stuck sample is visible
 	// without kubectl.
@@ -149,7 +149,7 @@ func (p *devProgress) poll(ctx context.Context, waiting map[trackedObject]string
 	if not := strings.Join(stuck, "\n"); not != p.lastNot {
 		p.lastNot = not
 		if not != "" {
-			fmt.Fprintf(p.out, "       not Ready:\n%s\n", not)
+			_, _ = fmt.Fprintf(p.out, "       not Ready:\n%s\n", not)
 		}
 	}
 	return s, nil

@@ -41,19 +41,19 @@ func init() {
 	if name != "kube-apiserver" && name != "etcd" {
 		return
 	}
-	raw, err := os.ReadFile(filepath.Join(filepath.Dir(os.Args[0]), devShimMarker))
+	raw, err := os.ReadFile(filepath.Join(filepath.Dir(os.Args[0]), devShimMarker)) //nolint:gosec // G703: only the marker the dev command wrote beside its own shim link
 	if err != nil {
 		return // not started as a dev shim
 	}
 	var target devShimTarget
 	if err := json.Unmarshal(raw, &target); err != nil || target.Assets == "" {
-		fmt.Fprintf(os.Stderr, "ftrack-operator dev shim: unreadable marker %s\n", devShimMarker)
+		_, _ = fmt.Fprintf(os.Stderr, "ftrack-operator dev shim: unreadable marker %s\n", devShimMarker)
 		os.Exit(127)
 	}
 	// The parent-death signal belongs to the calling thread, and execve keeps the calling thread.
 	runtime.LockOSThread()
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
-		fmt.Fprintf(os.Stderr, "ftrack-operator dev shim: setting the parent-death signal: %v\n", err)
+		_, _ = fmt.Fprintf(os.Stderr, "ftrack-operator dev shim: setting the parent-death signal: %v\n", err)
 		os.Exit(127)
 	}
 	// The parent may have died before the signal was armed; then nobody is left to stop us.
@@ -61,7 +61,7 @@ func init() {
 		os.Exit(1)
 	}
 	real := filepath.Join(target.Assets, name)
-	err = syscall.Exec(real, append([]string{real}, os.Args[1:]...), os.Environ())
-	fmt.Fprintf(os.Stderr, "ftrack-operator dev shim: starting %s: %v\n", real, err)
+	err = syscall.Exec(real, append([]string{real}, os.Args[1:]...), os.Environ()) //nolint:gosec // G204: the control-plane binary the dev command chose
+	_, _ = fmt.Fprintf(os.Stderr, "ftrack-operator dev shim: starting %s: %v\n", real, err)
 	os.Exit(127)
 }

@@ -253,7 +253,7 @@ func (a *sampleApplier) isReady(ctx context.Context, dep trackedObject, namespac
 }
 
 func (a *sampleApplier) apply(ctx context.Context, o *unstructured.Unstructured) error {
-	if err := a.k8s.Patch(ctx, o, client.Apply, client.FieldOwner(devFieldOwner), client.ForceOwnership); err != nil {
+	if err := a.k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner(devFieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
 	}
 	return nil

@@ -434,7 +434,7 @@ func TestDevProcess(t *testing.T) {
 		t.Errorf("processes survived dev's exit: %v", left)
 	}
 	if conn, err := net.DialTimeout("tcp", strings.TrimPrefix(p.url, "http://"), time.Second); err == nil {
-		conn.Close()
+		_ = conn.Close()
 		t.Errorf("the emulator still accepts connections on %s", p.url)
 	}
 	for _, name := range []string{"kubeconfig", "ftrack.env"} {
@@ -464,7 +464,9 @@ func TestDevKilledLeavesNoProcess(t *testing.T) {
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-p.done
+	if err := <-p.done; err == nil {
+		t.Error("dev exited with status 0 after SIGKILL")
+	}
 	if left := waitGone(kids, 30*time.Second); len(left) > 0 {
 		for pid := range left {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -634,7 +636,7 @@ func copyTree(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(target, raw, 0o644)
+		return os.WriteFile(target, raw, 0o600)
 	})
 }
 
@@ -708,7 +710,7 @@ func TestGoClientGuideExampleRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(program), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(program), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)

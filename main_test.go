@@ -141,7 +141,7 @@ func startDevProcess(t *testing.T, bin string) *devProcess {
 		var url string
 		for sc.Scan() {
 			line := sc.Text()
-			fmt.Fprintln(p.output, line)
+			_, _ = fmt.Fprintln(p.output, line)
 			if u, ok := strings.CutPrefix(strings.TrimSpace(line), "ftrack emulator"); ok {
 				url = strings.TrimSpace(u)
 			}
@@ -155,7 +155,9 @@ func startDevProcess(t *testing.T, bin string) *devProcess {
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
 			_ = p.cmd.Process.Kill()
-			<-p.done
+			if err := <-p.done; err != nil {
+				t.Logf("dev stopped: %v", err)
+			}
 		}
 		if t.Failed() {
 			t.Logf("dev output:\n%s", p.output)
