@@ -659,6 +659,13 @@ func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec EntityClien
 	case !owned && have.metadata[v1alpha1.MetadataManagedBy] != "":
 		// Created by the operator (a lost status, or a restored object).
 		obj.Status.Ownership = v1alpha1.OwnershipCreated
+	case !owned && !want.es.hasMetadata() && want.id == EntityIDFor(obj.UID):
+		// The id the operator chose for this object: nobody else uses it.
+		obj.Status.Ownership = v1alpha1.OwnershipCreated
+	case !owned:
+		return specErrorf(v1alpha1.ReasonOwnershipConflict,
+			"%s %s exists in ftrack but was not created by the operator; to take it over set spec.adopt.id, or remove the %s annotation to create a new entity",
+			want.es.s.ID, want.id, v1alpha1.AnnotationEntityID)
 	}
 	changes := diffEntity(want, have)
 	if observe {
