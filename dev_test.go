@@ -703,9 +703,12 @@ func TestGoClientGuideExampleRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Inside the module (a dot directory, which ./... leaves out) so that it builds against
-	// this checkout's packages.
-	dir, err := os.MkdirTemp(root, ".go-client-guide-")
+	// Inside the module so that it builds against this checkout's packages, under .dev, which
+	// ./... leaves out and git ignores.
+	if err := os.MkdirAll(filepath.Join(root, ".dev"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(filepath.Join(root, ".dev"), "go-client-guide-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -715,7 +718,7 @@ func TestGoClientGuideExampleRuns(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "run", "./"+filepath.Base(dir))
+	cmd := exec.CommandContext(ctx, "go", "run", "./.dev/"+filepath.Base(dir))
 	cmd.Dir = root
 	cmd.Env = cleanEnv()
 	var stderr strings.Builder
