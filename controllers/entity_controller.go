@@ -606,7 +606,9 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient,
 			driftDetected.WithLabelValues(label, "reported").Inc()
 			obj.Status.LastDrift = driftReport(nil, now, true, false)
 			r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDriftReported, "Observe", "%s %s was deleted in ftrack; driftPolicy Report leaves it deleted", want.es.s.ID, want.id)
-			markNotSynced(obj, false, v1alpha1.ReasonNotFoundInFtrack, fmt.Sprintf("%s %s was deleted in ftrack; it is not recreated under driftPolicy Report", want.es.s.ID, want.id))
+			// Nothing changes until someone acts (driftPolicy Correct, or a new entity), so
+			// kstatus reads it as Failed.
+			markStalled(obj, v1alpha1.ReasonNotFoundInFtrack, fmt.Sprintf("%s %s was deleted in ftrack; it is not recreated under driftPolicy Report", want.es.s.ID, want.id))
 			return nil
 		}
 		if err := ec.Create(ctx, want); err != nil {
@@ -691,7 +693,9 @@ func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec EntityClien
 		driftDetected.WithLabelValues(label, "reported").Inc()
 		obj.Status.LastDrift = driftReport(changes, now, false, false)
 		r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDriftReported, "Observe", "%s %s was changed in ftrack: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
-		markNotSynced(obj, false, v1alpha1.ReasonDriftReported, fmt.Sprintf("ftrack differs from the spec in %s; driftPolicy Report leaves it", strings.Join(changeNames(changes), ", ")))
+		// As Flux does for drift it only warns about: Ready stays True (the entity exists
+		// and is usable), Synced says that ftrack differs.
+		markNotSynced(obj, true, v1alpha1.ReasonDriftReported, fmt.Sprintf("ftrack differs from the spec in %s; driftPolicy Report leaves it", strings.Join(changeNames(changes), ", ")))
 		return nil
 	}
 	if err := ec.Update(ctx, want, changes); err != nil {

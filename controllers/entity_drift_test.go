@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
@@ -83,6 +84,9 @@ func TestEntityDrift(t *testing.T) {
 				want := &v1alpha1.DriftReport{Attributes: []v1alpha1.AttributeDrift{{Name: "attributes.full_name", Expected: `"Project drift"`, Actual: `"Changed in ftrack"`}}}
 				if diff := cmp.Diff(want.Attributes, e.Status.LastDrift.Attributes); diff != "" {
 					t.Errorf("lastDrift (-want +got):\n%s", diff)
+				}
+				if got := kstatusOf(t, e); got != status.CurrentStatus {
+					t.Errorf("kstatus of a reported drift = %s, want Current", got)
 				}
 				p, _ := f.server.Get("Project", id)
 				if p["full_name"] != "Changed in ftrack" {

@@ -39,7 +39,8 @@ func markStalled(e *v1alpha1.FtrackEntity, reason, message string) {
 }
 
 // markNotSynced records a settled state in which ftrack differs from the spec on purpose
-// (drift reported, object suspended): neither progressing nor failed.
+// (drift reported, object suspended): neither progressing nor failed. kstatus reads it as
+// Current when ready is true, else as InProgress.
 func markNotSynced(e *v1alpha1.FtrackEntity, ready bool, reason, message string) {
 	status := metav1.ConditionFalse
 	if ready {
