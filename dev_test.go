@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	lua "github.com/yuin/gopher-lua"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 )
 
 func TestDevTargetFromFlags(t *testing.T) {
@@ -752,4 +754,151 @@ func fencedBetween(doc, begin, end, lang string) (string, error) {
 		return "", fmt.Errorf("the ```%s block between %s and %s is not closed", lang, begin, end)
 	}
 	return body, nil
+}
+
+// TestArgoCDHealthChecks runs the README's Argo CD health checks the way Argo CD runs them
+// (gopher-lua, the object as the global obj, the script's returned table) against objects in
+// every state the operator writes.
+func TestArgoCDHealthChecks(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := fencedBetween(string(raw), "<!-- argocd-health:begin -->", "<!-- argocd-health:end -->", "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm struct {
+		Data map[string]string `json:"data"`
+	}
+	if err := yaml.Unmarshal([]byte(block), &cm); err != nil {
+		t.Fatalf("the README's argocd-cm data does not parse: %v", err)
+	}
+	scripts := map[string]string{
+		"FtrackEntity":     cm.Data["resource.customizations.health.ftrack-operator.dev_FtrackEntity"],
+		"FtrackConnection": cm.Data["resource.customizations.health.ftrack-operator.dev_FtrackConnection"],
+	}
+	for kind, s := range scripts {
+		if s == "" {
+			t.Fatalf("the README has no Argo CD health check for %s", kind)
+		}
+	}
+	cond := func(typ, status, reason, message string) map[string]any {
+		return map[string]any{"type": typ, "status": status, "reason": reason, "message": message}
+	}
+	object := func(generation, observed float64, conds ...map[string]any) map[string]any {
+		o := map[string]any{"metadata": map[string]any{"name": "sq010", "generation": generation}}
+		if conds != nil {
+			list := make([]any, len(conds))
+			for i, c := range conds {
+				list[i] = c
+			}
+			o["status"] = map[string]any{"observedGeneration": observed, "conditions": list}
+		}
+		return o
+	}
+	cases := map[string]struct {
+		reason      string
+		kind        string
+		obj         map[string]any
+		wantStatus  string
+		wantMessage string
+	}{
+		"EntityNew": {
+			reason: "an object without status waits for the operator",
+			kind:   "FtrackEntity", obj: object(1, 0),
+			wantStatus: "Progressing", wantMessage: "Waiting for the operator",
+		},
+		"EntitySynced": {
+			reason: "Ready=True for the current generation is Healthy",
+			kind:   "FtrackEntity", obj: object(2, 2, cond("Ready", "True", "Synced", "Shot is in sync"), cond("Synced", "True", "Synced", "")),
+			wantStatus: "Healthy", wantMessage: "Shot is in sync",
+		},
+		"EntityStale": {
+			reason: "a Ready status of an older generation is still Progressing",
+			kind:   "FtrackEntity", obj: object(3, 2, cond("Ready", "True", "Synced", "")),
+			wantStatus: "Progressing", wantMessage: "Waiting for the operator",
+		},
+		"EntityWaiting": {
+			reason: "a reference that is not Ready yet is Progressing with the reason",
+			kind:   "FtrackEntity", obj: object(1, 1, cond("Ready", "False", "ReferenceNotReady", "waiting for sq010"), cond("Reconciling", "True", "ReferenceNotReady", "waiting for sq010")),
+			wantStatus: "Progressing", wantMessage: "ReferenceNotReady: waiting for sq010",
+		},
+		"EntityStalled": {
+			reason: "a terminal spec error is Degraded, whatever the order of the conditions",
+			kind:   "FtrackEntity", obj: object(1, 1, cond("Ready", "False", "InvalidAttribute", "no attribute nmae"), cond("Stalled", "True", "InvalidAttribute", "no attribute nmae")),
+			wantStatus: "Degraded", wantMessage: "InvalidAttribute: no attribute nmae",
+		},
+		"ConnectionNew": {
+			reason: "a connection without status is connecting",
+			kind:   "FtrackConnection", obj: object(1, 0),
+			wantStatus: "Progressing", wantMessage: "Connecting",
+		},
+		"ConnectionReady": {
+			reason: "a Ready connection is Healthy",
+			kind:   "FtrackConnection", obj: object(1, 1, cond("Ready", "True", "Connected", "Connected as pipeline-bot")),
+			wantStatus: "Healthy", wantMessage: "Connected as pipeline-bot",
+		},
+		"ConnectionRefused": {
+			reason: "refused credentials are Degraded with the reason",
+			kind:   "FtrackConnection", obj: object(1, 1, cond("Ready", "False", "InvalidCredentials", "the server refused the API key")),
+			wantStatus: "Degraded", wantMessage: "InvalidCredentials: the server refused the API key",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			status, message, err := runHealthCheck(scripts[tc.kind], tc.obj)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.reason, err)
+			}
+			if diff := cmp.Diff([2]string{tc.wantStatus, tc.wantMessage}, [2]string{status, message}); diff != "" {
+				t.Errorf("%s: health differs (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// runHealthCheck runs an Argo CD health script with obj as the global obj and returns the
+// status and message of the table it returns.
+func runHealthCheck(script string, obj map[string]any) (status, message string, err error) {
+	l := lua.NewState()
+	defer l.Close()
+	l.SetGlobal("obj", toLua(l, obj))
+	if err := l.DoString(script); err != nil {
+		return "", "", err
+	}
+	hs, ok := l.Get(-1).(*lua.LTable)
+	if !ok {
+		return "", "", fmt.Errorf("the script returned %s, want a table", l.Get(-1).Type())
+	}
+	return lua.LVAsString(hs.RawGetString("status")), lua.LVAsString(hs.RawGetString("message")), nil
+}
+
+// toLua converts a JSON-shaped Go value to a Lua value, as Argo CD passes objects to health
+// scripts: objects and arrays become tables, arrays 1-based.
+func toLua(l *lua.LState, v any) lua.LValue {
+	switch v := v.(type) {
+	case map[string]any:
+		t := l.NewTable()
+		for k, e := range v {
+			t.RawSetString(k, toLua(l, e))
+		}
+		return t
+	case []any:
+		t := l.NewTable()
+		for _, e := range v {
+			t.Append(toLua(l, e))
+		}
+		return t
+	case string:
+		return lua.LString(v)
+	case bool:
+		return lua.LBool(v)
+	case float64:
+		return lua.LNumber(v)
+	default:
+		return lua.LNil
+	}
 }
