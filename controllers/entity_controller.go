@@ -63,8 +63,6 @@ type EntityReconciler struct {
 	Bridge *EventBridge
 	// Recorder records Events on FtrackEntity objects.
 	Recorder events.EventRecorder
-	// NewClient returns the EntityClient of a connection; nil means the ftrack one.
-	NewClient func(*Connection) EntityClient
 	// Filter, when set, limits the objects this reconciler handles (for sharding, or to
 	// run two managers side by side).
 	Filter func(client.Object) bool
@@ -360,11 +358,8 @@ func (r *EntityReconciler) reconcileNormal(ctx context.Context, obj *v1alpha1.Ft
 	return ctrl.Result{RequeueAfter: conn.ResyncAfter()}, nil
 }
 
-// entityClient returns the EntityClient of conn.
-func (r *EntityReconciler) entityClient(conn *Connection) EntityClient {
-	if r.NewClient != nil {
-		return r.NewClient(conn)
-	}
+// entityClient returns the entityClient of conn.
+func (r *EntityReconciler) entityClient(conn *Connection) entityClient {
 	return newFtrackEntityClient(conn)
 }
 
@@ -435,7 +430,7 @@ func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1al
 }
 
 // resolveRemoteReferences resolves references given by id or by query.
-func (r *EntityReconciler) resolveRemoteReferences(ctx context.Context, ec EntityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
+func (r *EntityReconciler) resolveRemoteReferences(ctx context.Context, ec entityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
 	for _, rel := range sortedKeys(obj.Spec.References) {
 		ref := obj.Spec.References[rel]
 		p, _ := want.es.s.Property(rel)
@@ -475,7 +470,7 @@ func (r *EntityReconciler) resolveRemoteReferences(ctx context.Context, ec Entit
 
 // resolveCustomAttributes checks the custom attributes against the configurations that
 // apply to the entity type.
-func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec EntityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
+func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec entityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
 	want.custom = map[string]desiredCustom{}
 	if len(obj.Spec.CustomAttributes) == 0 {
 		return nil
@@ -512,7 +507,7 @@ func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec Entit
 //
 // It reports whether the id is fresh: chosen now and never written down before, so that no
 // create can have been sent with it and observing the entity can be skipped.
-func (r *EntityReconciler) reconcileIdentity(ctx context.Context, ec EntityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) (fresh bool, err error) {
+func (r *EntityReconciler) reconcileIdentity(ctx context.Context, ec entityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) (fresh bool, err error) {
 	id := obj.Annotations[v1alpha1.AnnotationEntityID]
 	if id == "" {
 		id = obj.Status.ID
@@ -570,7 +565,7 @@ func describeMatch(m map[string]string) string {
 //
 // A fresh id (see reconcileIdentity) is not observed: nothing can exist with it, and ftrack
 // refuses a second entity with the same id anyway, which the create then treats as found.
-func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient, conn *Connection, obj *v1alpha1.FtrackEntity, want *desiredEntity, fresh bool) error {
+func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec entityClient, conn *Connection, obj *v1alpha1.FtrackEntity, want *desiredEntity, fresh bool) error {
 	observe := obj.Spec.Management == v1alpha1.ManagementObserve
 	key := client.ObjectKeyFromObject(obj)
 	gen, remembered := r.synced.Load(key)
@@ -643,7 +638,7 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec EntityClient,
 }
 
 // reconcileExisting adopts, reads, updates or reports an entity that exists in ftrack.
-func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec EntityClient, label string, obj *v1alpha1.FtrackEntity, want *desiredEntity, have *observedEntity, observe, owned, syncedBefore bool) error {
+func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec entityClient, label string, obj *v1alpha1.FtrackEntity, want *desiredEntity, have *observedEntity, observe, owned, syncedBefore bool) error {
 	now := r.now()
 	obj.Status.ID = want.id
 	if have.typ != "" && !want.es.set.IsA(have.typ, want.es.s.ID) {

@@ -54,7 +54,7 @@ type foundEntity struct {
 	id  string
 }
 
-// EntityClient is what the entity reconciler needs from ftrack. Implementations must keep
+// entityClient is what the entity reconciler needs from ftrack. Implementations must keep
 // these promises:
 //
 //   - Observe returns nil and no error when no entity of want's type has want.id, and
@@ -71,7 +71,7 @@ type foundEntity struct {
 //   - CustomAttributes returns the custom attribute configurations that apply to es.
 //
 // Errors are the ftrack client's typed errors.
-type EntityClient interface {
+type entityClient interface {
 	Observe(ctx context.Context, want *desiredEntity) (*observedEntity, error)
 	Create(ctx context.Context, want *desiredEntity) error
 	Update(ctx context.Context, want *desiredEntity, changes []change) error
@@ -143,7 +143,7 @@ type configCache struct {
 // configTTL is how long custom attribute configurations are reused before being read again.
 const configTTL = time.Minute
 
-// ftrackEntityClient is the EntityClient of one pooled connection: all its requests go
+// ftrackEntityClient is the entityClient of one pooled connection: all its requests go
 // through the connection's CommitCoalescer.
 type ftrackEntityClient struct {
 	co      *CommitCoalescer
@@ -161,8 +161,8 @@ func connectionCoalescer(c *Connection) *CommitCoalescer {
 	}).(*CommitCoalescer)
 }
 
-// newFtrackEntityClient returns the EntityClient of a pooled connection.
-func newFtrackEntityClient(c *Connection) EntityClient {
+// newFtrackEntityClient returns the entityClient of a pooled connection.
+func newFtrackEntityClient(c *Connection) entityClient {
 	cache := c.LoadOrStore(configCacheKey{}, func() any { return &configCache{} }).(*configCache)
 	lookups := c.LoadOrStore(lookupCacheKey{}, func() any { return &lookupCache{} }).(*lookupCache)
 	return &ftrackEntityClient{co: connectionCoalescer(c), configs: cache, lookups: lookups}
@@ -194,7 +194,7 @@ func projections(want *desiredEntity) []string {
 	return slices.Compact(p)
 }
 
-// Observe implements EntityClient.
+// Observe implements entityClient.
 func (c *ftrackEntityClient) Observe(ctx context.Context, want *desiredEntity) (*observedEntity, error) {
 	e, err := c.co.Read(ctx, want.es.s.ID, projections(want), want.id)
 	if err != nil || e == nil {
@@ -307,7 +307,7 @@ func refData(es entitySchema, data map[string]any, rel string, r resolvedRef) {
 	data[rel] = map[string]any{"__entity_type__": r.typ, "id": r.id}
 }
 
-// Create implements EntityClient.
+// Create implements entityClient.
 func (c *ftrackEntityClient) Create(ctx context.Context, want *desiredEntity) error {
 	data := map[string]any{"__entity_type__": want.es.s.ID, "id": want.id}
 	for k, v := range want.attrs {
@@ -325,7 +325,7 @@ func (c *ftrackEntityClient) Create(ctx context.Context, want *desiredEntity) er
 	return err
 }
 
-// Update implements EntityClient.
+// Update implements entityClient.
 func (c *ftrackEntityClient) Update(ctx context.Context, want *desiredEntity, changes []change) error {
 	data := map[string]any{"__entity_type__": want.es.s.ID}
 	meta := map[string]string{}
@@ -359,7 +359,7 @@ func (c *ftrackEntityClient) Update(ctx context.Context, want *desiredEntity, ch
 	return err
 }
 
-// Delete implements EntityClient.
+// Delete implements entityClient.
 func (c *ftrackEntityClient) Delete(ctx context.Context, typ, id string) error {
 	_, err := c.co.Do(ctx, map[string]any{"action": "delete", "entity_type": typ, "entity_key": []any{id}})
 	if errors.Is(err, ftrack.ErrNotFound) {
@@ -368,7 +368,7 @@ func (c *ftrackEntityClient) Delete(ctx context.Context, typ, id string) error {
 	return err
 }
 
-// Lookup implements EntityClient.
+// Lookup implements entityClient.
 func (c *ftrackEntityClient) Lookup(ctx context.Context, base, id string) (*foundEntity, error) {
 	if f, ok := c.lookups.get(base, id); ok {
 		return &f, nil
@@ -382,7 +382,7 @@ func (c *ftrackEntityClient) Lookup(ctx context.Context, base, id string) (*foun
 	return &f, nil
 }
 
-// Query implements EntityClient.
+// Query implements entityClient.
 func (c *ftrackEntityClient) Query(ctx context.Context, expr string) ([]foundEntity, error) {
 	q := strings.TrimSpace(expr)
 	if !strings.HasPrefix(strings.ToLower(q), "select ") {
@@ -406,7 +406,7 @@ func (c *ftrackEntityClient) Query(ctx context.Context, expr string) ([]foundEnt
 	return out, nil
 }
 
-// Find implements EntityClient.
+// Find implements entityClient.
 func (c *ftrackEntityClient) Find(ctx context.Context, es entitySchema, match map[string]string) ([]string, error) {
 	var terms []string
 	for _, k := range sortedKeys(match) {
@@ -429,7 +429,7 @@ func (c *ftrackEntityClient) Find(ctx context.Context, es entitySchema, match ma
 	return ids, nil
 }
 
-// CustomAttributes implements EntityClient.
+// CustomAttributes implements entityClient.
 func (c *ftrackEntityClient) CustomAttributes(ctx context.Context, es entitySchema, refresh bool) (map[string]customAttributeConfig, error) {
 	c.configs.mu.Lock()
 	defer c.configs.mu.Unlock()
@@ -501,7 +501,7 @@ func legacyEntityType(es entitySchema) (string, string) {
 }
 
 // ensure interface satisfaction at compile time.
-var _ EntityClient = (*ftrackEntityClient)(nil)
+var _ entityClient = (*ftrackEntityClient)(nil)
 
 // managedByMarker returns the metadata the operator sets on entities it owns.
 func managedByMarker(uid string) map[string]string {
