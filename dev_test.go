@@ -827,8 +827,8 @@ func TestArgoCDHealthChecks(t *testing.T) {
 		},
 		"EntityStalled": {
 			reason: "a terminal spec error is Degraded, whatever the order of the conditions",
-			kind:   "FtrackEntity", obj: object(1, 1, cond("Ready", "False", "InvalidAttribute", "no attribute nmae"), cond("Stalled", "True", "InvalidAttribute", "no attribute nmae")),
-			wantStatus: "Degraded", wantMessage: "InvalidAttribute: no attribute nmae",
+			kind:   "FtrackEntity", obj: object(1, 1, cond("Ready", "False", "UnknownEntityType", "entityType Shto is unknown"), cond("Stalled", "True", "UnknownEntityType", "entityType Shto is unknown")),
+			wantStatus: "Degraded", wantMessage: "UnknownEntityType: entityType Shto is unknown",
 		},
 		"ConnectionNew": {
 			reason: "a connection without status is connecting",
