@@ -9,7 +9,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"strings"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,8 +43,47 @@ type flakyProxy struct {
 
 	mu  sync.Mutex
 	rng *rand.Rand
+	// limitN requests from now on are answered 429 with a Retry-After of retryAfter.
+	limitN     int
+	retryAfter time.Duration
+	log        []proxiedRequest
 
 	requests, failed, timedOut atomic.Int64
+}
+
+// proxiedRequest is one /api request the proxy received.
+type proxiedRequest struct {
+	at     time.Time
+	status int
+}
+
+// rateLimitNext answers the next n /api requests with 429 and Retry-After d (whole seconds).
+func (p *flakyProxy) rateLimitNext(n int, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.limitN, p.retryAfter = n, d
+}
+
+// received returns the /api requests received so far.
+func (p *flakyProxy) received() []proxiedRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.log)
+}
+
+// admit logs a request and says whether it is to be rate limited.
+func (p *flakyProxy) admit() (limited bool, retryAfter time.Duration, roll float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := proxiedRequest{at: time.Now(), status: http.StatusOK}
+	if p.limitN > 0 {
+		p.limitN--
+		r.status = http.StatusTooManyRequests
+		p.log = append(p.log, r)
+		return true, p.retryAfter, 0
+	}
+	p.log = append(p.log, r)
+	return false, 0, p.rng.Float64()
 }
 
 // newFlakyProxy starts a proxy to srv on a loopback port, closed at the end of the test.
@@ -64,19 +104,20 @@ func newFlakyProxy(t *testing.T, srv *ftracktest.Server, failRate, timeoutRate f
 	return p
 }
 
-func (p *flakyProxy) roll() float64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.rng.Float64()
-}
-
 func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/api" {
 		p.rp.ServeHTTP(w, r)
 		return
 	}
 	p.requests.Add(1)
-	switch x := p.roll(); {
+	limited, retryAfter, x := p.admit()
+	switch {
+	case limited:
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = io.WriteString(w, `{"exception": "RateLimitError", "content": "Injected: too many requests."}`)
 	case x < p.failRate:
 		p.failed.Add(1)
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -188,23 +229,4 @@ func sequenceIDs(t *testing.T, f *entityFixture) map[string]string {
 func holdsSpec(srv *ftracktest.Server, id, name string) bool {
 	rec, ok := srv.Get("Sequence", id)
 	return ok && rec["description"] == sequenceDescription(name)
-}
-
-// requestsOf returns the emulator's requests sent with client token, at or after since.
-func requestsOf(srv *ftracktest.Server, token string, since time.Time) []ftracktest.RequestInfo {
-	var out []ftracktest.RequestInfo
-	for _, r := range srv.Requests() {
-		if r.ClientToken == token && !r.Time.Before(since) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func actionsText(rs []ftracktest.RequestInfo) string {
-	var b strings.Builder
-	for _, r := range rs {
-		fmt.Fprintf(&b, "%s %d %v; ", r.Time.Format("15:04:05.000"), r.Status, r.Actions)
-	}
-	return b.String()
 }

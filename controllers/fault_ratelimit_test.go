@@ -1,0 +1,69 @@
+package controllers
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestFaultRateLimitHonoursRetryAfter answers one request with 429 and a Retry-After hint
+// while the operator has work to do, and requires that no request reaches the server from
+// that connection before the hint has passed; afterwards the work completes.
+func TestFaultRateLimitHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	// Known failure: only the reconcile that got the 429 waits (RequeueAfter); the other
+	// reconciles of the connection go on sending at once (a dozen requests within 650 ms in
+	// the last run). The fix belongs in the connection's transport (budgetTransport in
+	// metrics.go): remember "not before now+Retry-After" per connection on a 429 and wait for
+	// it before every request. Remove this skip with that fix.
+	t.Skip("known failure: a 429 holds back only the reconcile that received it, not the connection")
+	const (
+		n          = 20
+		retryAfter = 3 * time.Second
+	)
+	srv := newEmulator(t)
+	seedScaleProject(t, srv)
+	// The operator reaches the server through a proxy that answers the 429 and sees every
+	// request the connection sends; the out-of-band session goes to the server directly.
+	proxy := newFlakyProxy(t, srv, 0, 0, 0)
+	f := faultFixture(t, srv, proxy.url)
+	f.create(describedSequences(f, n)...)
+	waitAllReady(t, f, n, time.Minute)
+	ids := sequenceIDs(t, f)
+	oob := newOutOfBand(t, f)
+
+	proxy.rateLimitNext(1, retryAfter)
+	for _, id := range ids {
+		if err := oob.setDescription(t.Context(), id); err != nil {
+			t.Fatalf("changing a sequence: %v", err)
+		}
+	}
+	var limited time.Time
+	waitFor(t, 30*time.Second, "the operator rate limited", func() error {
+		for _, r := range proxy.received() {
+			if r.status == http.StatusTooManyRequests {
+				limited = r.at
+				return nil
+			}
+		}
+		return fmt.Errorf("no 429 answered to the operator yet")
+	})
+	waitFor(t, time.Minute, "every change corrected", func() error {
+		for name, id := range ids {
+			if !holdsSpec(srv, id, name) {
+				return fmt.Errorf("%s not corrected", name)
+			}
+		}
+		return nil
+	})
+	var early []string
+	for _, r := range proxy.received() {
+		if r.at.After(limited) && r.at.Before(limited.Add(retryAfter)) {
+			early = append(early, r.at.Sub(limited).Round(time.Millisecond).String())
+		}
+	}
+	if len(early) > 0 {
+		t.Errorf("the connection sent %d requests before Retry-After (%s) had passed, at %v after the 429", len(early), retryAfter, early)
+	}
+}
