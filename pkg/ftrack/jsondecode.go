@@ -98,15 +98,45 @@ func (d *jsonDecoder) literal(word string, v any) (any, error) {
 
 func (d *jsonDecoder) number() (any, error) {
 	start := d.pos
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			d.pos++
-			continue
+	data := d.data
+	i := d.pos
+	digits := func() int {
+		n := 0
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+			n++
 		}
-		break
+		return n
 	}
-	b := d.data[start:d.pos]
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(data) && data[i] == '0':
+		i++
+	case digits() == 0:
+		d.pos = i
+		return nil, d.errorf("invalid number")
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if digits() == 0 {
+			d.pos = i
+			return nil, d.errorf("invalid number")
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			d.pos = i
+			return nil, d.errorf("invalid number")
+		}
+	}
+	d.pos = i
+	b := data[start:i]
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
 	if err != nil {
 		return nil, d.errorf("invalid number %q", b)
@@ -124,6 +154,9 @@ func (d *jsonDecoder) rawString() ([]byte, bool, error) {
 		if c == '"' {
 			b := d.data[start:d.pos]
 			d.pos++
+			if !utf8.Valid(b) {
+				return fixUTF8(b), true, nil
+			}
 			return b, false, nil
 		}
 		if c == '\\' {
@@ -145,6 +178,9 @@ func (d *jsonDecoder) rawString() ([]byte, bool, error) {
 		switch {
 		case c == '"':
 			d.pos++
+			if !utf8.Valid(buf) {
+				buf = fixUTF8(buf)
+			}
 			return buf, true, nil
 		case c == '\\':
 			if d.pos+1 >= len(d.data) {
@@ -384,4 +420,21 @@ func decodeTagged(members []jsonPair) (any, bool) {
 		return DateOf(t), true
 	}
 	return nil, false
+}
+
+// fixUTF8 replaces every byte of an invalid UTF-8 sequence with U+FFFD, as
+// encoding/json does.
+func fixUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size <= 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+			b = b[1:]
+			continue
+		}
+		out = append(out, b[:size]...)
+		b = b[size:]
+	}
+	return out
 }
