@@ -85,6 +85,17 @@ func (s devState) summary() string {
 	return fmt.Sprintf("%d/%d Ready (%s)", s.ready, s.total, strings.Join(kinds, ", "))
 }
 
+// transientReasons are the not-Ready reasons of a sample on its way: the progress output names
+// only objects held up by something else.
+var transientReasons = map[string]bool{
+	"":                                      true, // not reconciled yet
+	"Pending":                               true, // not applied yet (depends-on)
+	ftrackv1alpha1.ReasonProgressing:        true,
+	ftrackv1alpha1.ReasonReferenceNotReady:  true,
+	ftrackv1alpha1.ReasonConnectionNotReady: true,
+	ftrackv1alpha1.ReasonConnecting:         true,
+}
+
 // devProgress polls the tracked objects and prints a line when their readiness changes.
 type devProgress struct {
 	k8s     client.Client
@@ -142,7 +153,7 @@ func (p *devProgress) poll(ctx context.Context, waiting map[trackedObject]string
 	// without kubectl.
 	var stuck []string
 	for _, r := range s.notReady {
-		if r.reason != "" && r.reason != ftrackv1alpha1.ReasonProgressing && r.reason != ftrackv1alpha1.ReasonReferenceNotReady && r.reason != "Pending" {
+		if !transientReasons[r.reason] {
 			stuck = append(stuck, "  "+r.String())
 		}
 	}
