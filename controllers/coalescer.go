@@ -61,10 +61,13 @@ type CommitCoalescer struct {
 	nOps     int
 	inFlight int
 	timer    *time.Timer
-	closed   bool
-	wg       sync.WaitGroup
-	baseCtx  context.Context
-	cancel   context.CancelFunc
+	// pausedUntil holds every batch back after the server answered 429 with a
+	// Retry-After hint: nothing of this connection is sent before it passes.
+	pausedUntil time.Time
+	closed      bool
+	wg          sync.WaitGroup
+	baseCtx     context.Context
+	cancel      context.CancelFunc
 }
 
 // CoalescerOption configures a CommitCoalescer.
@@ -312,7 +315,16 @@ func (c *CommitCoalescer) sendBatch(units []*coalescedUnit) {
 	if c.observe != nil {
 		c.observe(len(batch))
 	}
+	c.waitPause()
 	results, err := c.call(c.baseCtx, batch)
+	var rl *ftrack.RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		c.mu.Lock()
+		if until := time.Now().Add(rl.RetryAfter); until.After(c.pausedUntil) {
+			c.pausedUntil = until
+		}
+		c.mu.Unlock()
+	}
 	if err != nil {
 		if len(units) > 1 && isOperationError(err) {
 			half := len(units) / 2
@@ -330,6 +342,22 @@ func (c *CommitCoalescer) sendBatch(units []*coalescedUnit) {
 		n := unitSize(u)
 		deliver(u, results[i:i+n], nil)
 		i += n
+	}
+}
+
+// waitPause waits until a Retry-After pause has passed, or the coalescer is closed.
+func (c *CommitCoalescer) waitPause() {
+	c.mu.Lock()
+	d := time.Until(c.pausedUntil)
+	c.mu.Unlock()
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.baseCtx.Done():
 	}
 }
 
@@ -397,7 +425,8 @@ func isOperationError(err error) bool {
 	return se.StatusCode < http.StatusInternalServerError && se.Exception != ""
 }
 
-// Close stops accepting work, sends what is pending and waits for the batches in flight.
+// Close stops accepting work, cancels the batches under way (their callers get the error)
+// and waits for them to end.
 // It implements io.Closer so that the session pool closes it with its connection.
 func (c *CommitCoalescer) Close() error {
 	c.mu.Lock()
@@ -408,7 +437,8 @@ func (c *CommitCoalescer) Close() error {
 	c.closed = true
 	c.flushLocked(true)
 	c.mu.Unlock()
-	c.wg.Wait()
+	// Batches still waiting (for a Retry-After pause, or the server) end now.
 	c.cancel()
+	c.wg.Wait()
 	return nil
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -218,5 +219,29 @@ func BenchmarkCommitCoalescer(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(srv.Requests()))/float64(b.N), "requests/op")
 		})
+	}
+}
+
+func TestCommitCoalescerHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	srv, s := newEmulatorSession(t)
+	c := NewCommitCoalescer(s.Call)
+	t.Cleanup(func() { _ = c.Close() })
+	const hint = 2 * time.Second
+	srv.RateLimitNext(1, hint)
+	_, err := c.Do(t.Context(), createProjectOp("00000000-0000-4000-c000-000000000001", "r1"))
+	var rl *ftrack.RateLimitError
+	if !errors.As(err, &rl) || rl.RetryAfter != hint {
+		t.Fatalf("first Do = %v, want a rate limit error with a %s hint", err, hint)
+	}
+	if _, err := c.Do(t.Context(), createProjectOp("00000000-0000-4000-c000-000000000002", "r2")); err != nil {
+		t.Fatalf("second Do: %v", err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("requests = %d, want 2", len(reqs))
+	}
+	if gap := reqs[1].Time.Sub(reqs[0].Time); gap < hint-100*time.Millisecond {
+		t.Errorf("the next request came %s after the 429, want at least the %s hint", gap, hint)
 	}
 }
