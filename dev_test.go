@@ -19,6 +19,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
 func TestDevTargetFromFlags(t *testing.T) {
@@ -900,5 +902,51 @@ func toLua(l *lua.LState, v any) lua.LValue {
 		return lua.LNumber(v)
 	default:
 		return lua.LNil
+	}
+}
+
+// TestDevAgainstAServer runs dev --until-ready against a server of the test's own instead of
+// its emulator, as a studio would against its ftrack site: the samples end up on that server,
+// and the API key from --secret appears nowhere in dev's output.
+func TestDevAgainstAServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	const user, key = "pipeline-bot", "s3cr3t-key-of-the-studio"
+	site, err := ftracktest.NewServer(ftracktest.WithUser(user, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = site.Close() })
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "pipeline-bot.env")
+	if err := os.WriteFile(secret, []byte("FTRACK_API_USER="+user+"\nFTRACK_API_KEY="+key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, operatorBinary(t), "dev", "--server", site.URL, "--secret", secret,
+		"--state-dir", filepath.Join(dir, ".dev"), "--until-ready", "--timeout", "4m")
+	cmd.Dir = moduleRoot(t)
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("dev --server --until-ready: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), key) {
+		t.Errorf("dev printed the API key:\n%s", out)
+	}
+	if log, err := os.ReadFile(filepath.Join(dir, ".dev", "manager.log")); err != nil || strings.Contains(string(log), key) {
+		t.Errorf("the manager log is unreadable (%v) or holds the API key", err)
+	}
+	var projects []string
+	for _, p := range site.All("Project") {
+		projects = append(projects, fmt.Sprint(p["name"]))
+	}
+	if diff := cmp.Diff([]string{"gullwing"}, projects); diff != "" {
+		t.Errorf("projects on the server differ (-want +got):\n%s", diff)
+	}
+	if got := site.Count("Shot"); got != 3 {
+		t.Errorf("the server holds %d shots, want 3", got)
 	}
 }
