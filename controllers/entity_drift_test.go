@@ -97,42 +97,55 @@ func TestEntityDrift(t *testing.T) {
 	}
 }
 
-func TestEntityRecreatedAfterOutOfBandDeletion(t *testing.T) {
+func TestEntityOutOfBandDeletion(t *testing.T) {
 	t.Parallel()
-	f := newEntityFixture(t, newEmulator(t))
-	f.create(projectEntity(f, "gone"))
-	f.waitReady(30*time.Second, "gone")
-	obj, _ := f.get("gone")
-	id := obj.Status.ID
+	tests := map[string]struct {
+		reason string
+		policy v1alpha1.DriftPolicy
+	}{
+		"Correct": {reason: "a deleted entity is recreated with its id", policy: v1alpha1.DriftPolicyCorrect},
+		"Report":  {reason: "a deleted entity is reported and not recreated", policy: v1alpha1.DriftPolicyReport},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newEntityFixture(t, newEmulator(t))
+			f.create(projectEntity(f, "gone", func(e *v1alpha1.FtrackEntity) { e.Spec.DriftPolicy = tc.policy }))
+			f.waitReady(30*time.Second, "gone")
+			obj, _ := f.get("gone")
+			id := obj.Status.ID
 
-	s := f.session()
-	e, err := s.Get(t.Context(), "Project", id)
-	if err != nil {
-		t.Fatalf("reading the project: %v", err)
+			s := f.session()
+			e, err := s.Get(t.Context(), "Project", id)
+			if err != nil {
+				t.Fatalf("reading the project: %v", err)
+			}
+			if err := s.Delete(e); err != nil {
+				t.Fatalf("Delete: %v", err)
+			}
+			if err := s.Commit(t.Context()); err != nil {
+				t.Fatalf("Commit: %v", err)
+			}
+			waitFor(t, 15*time.Second, "deletion handled", func() error {
+				o, err := f.get("gone")
+				if err != nil {
+					return err
+				}
+				if d := o.Status.LastDrift; d == nil || !d.Deleted || d.Corrected != (tc.policy == v1alpha1.DriftPolicyCorrect) {
+					return fmt.Errorf("lastDrift = %+v", d)
+				}
+				return nil
+			})
+			_, exists := f.server.Get("Project", id)
+			if want := tc.policy == v1alpha1.DriftPolicyCorrect; exists != want || f.server.Count("Project") != btoi(want) {
+				t.Errorf("%s: project exists = %v (%d projects), want %v", tc.reason, exists, f.server.Count("Project"), want)
+			}
+			if tc.policy == v1alpha1.DriftPolicyReport {
+				o := f.waitCondition(5*time.Second, "gone", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonNotFoundInFtrack)
+				if got := kstatusOf(t, o); got != status.FailedStatus {
+					t.Errorf("kstatus of a reported deletion = %s, want Failed", got)
+				}
+			}
+		})
 	}
-	if err := s.Delete(e); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if err := s.Commit(t.Context()); err != nil {
-		t.Fatalf("Commit: %v", err)
-	}
-	waitFor(t, 15*time.Second, "project recreated", func() error {
-		if _, ok := f.server.Get("Project", id); !ok {
-			return fmt.Errorf("project %s not in ftrack", id)
-		}
-		return nil
-	})
-	if got := f.server.Count("Project"); got != 1 {
-		t.Errorf("projects = %d, want 1", got)
-	}
-	waitFor(t, 15*time.Second, "drift recorded", func() error {
-		o, err := f.get("gone")
-		if err != nil {
-			return err
-		}
-		if d := o.Status.LastDrift; d == nil || !d.Deleted || !d.Corrected {
-			return fmt.Errorf("lastDrift = %+v", d)
-		}
-		return nil
-	})
 }
