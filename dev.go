@@ -287,8 +287,13 @@ func (d devSession) run(ctx context.Context) (err error) {
 	}
 	d.banner(serverURL, emulator != nil, namespace, applied, len(applier.pending), envFile, time.Since(started))
 
-	tracked := trackedObjects(objs)
-	progress := newDevProgress(k8s, tracked, d.stdout)
+	return d.watch(ctx, newDevProgress(k8s, trackedObjects(objs), d.stdout), applier, mgrDone, started)
+}
+
+// watch applies the samples whose dependencies became Ready and reports progress every
+// devProgressInterval until ctx ends, the manager stops, or (with --until-ready) every sample
+// is Ready or the timeout passes.
+func (d devSession) watch(ctx context.Context, progress *devProgress, applier *sampleApplier, mgrDone chan error, started time.Time) error {
 	var deadline <-chan time.Time
 	if d.opts.untilReady {
 		timer := time.NewTimer(d.opts.timeout)
@@ -299,9 +304,11 @@ func (d devSession) run(ctx context.Context) (err error) {
 	defer tick.Stop()
 	for {
 		if len(applier.pending) > 0 {
-			if n, err := applier.applyReady(ctx); err != nil && ctx.Err() == nil {
+			n, err := applier.applyReady(ctx)
+			if err != nil && ctx.Err() == nil {
 				return err
-			} else if n > 0 {
+			}
+			if n > 0 {
 				d.say("applied %d samples whose dependencies are Ready", n)
 			}
 		}
@@ -316,6 +323,10 @@ func (d devSession) run(ctx context.Context) (err error) {
 		select {
 		case <-ctx.Done():
 			d.say("stopping")
+			if d.opts.untilReady {
+				// A smoke test that was interrupted did not pass.
+				return fmt.Errorf("interrupted with %d of %d samples Ready", state.ready, state.total)
+			}
 			return nil
 		case err := <-mgrDone:
 			mgrDone <- err // for the deferred stop
