@@ -451,40 +451,59 @@ func TestDevProcess(t *testing.T) {
 	}
 }
 
-// TestDevKilledLeavesNoProcess kills dev with SIGKILL, which it cannot handle: the kernel's
-// parent-death signal must still stop etcd and kube-apiserver.
-func TestDevKilledLeavesNoProcess(t *testing.T) {
+// TestDevSignalsLeaveNoProcess stops dev with SIGTERM, which it handles like Ctrl-C, and with
+// SIGKILL, which it cannot handle: the kernel's parent-death signal must still stop etcd and
+// kube-apiserver, and the next start removes what the killed dev left on disk.
+func TestDevSignalsLeaveNoProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane")
 	}
 	if !devShimSupported {
 		t.Skip("no parent-death signal on this system")
 	}
-	p := startDevProcess(t, operatorBinary(t))
-	kids := childrenOf(t, p.cmd.Process.Pid)
-	if len(kids) < 2 {
-		t.Fatalf("dev's child processes are %v, want etcd and kube-apiserver", kids)
+	cases := map[string]struct {
+		reason   string
+		signal   syscall.Signal
+		clean    bool // dev exits 0 and removes its run directory itself
+		leftRuns int
+	}{
+		"SIGTERM": {reason: "SIGTERM, as from a service manager or a CI timeout, stops dev cleanly", signal: syscall.SIGTERM, clean: true},
+		"SIGKILL": {reason: "SIGKILL gives dev no chance; the kernel stops the control plane", signal: syscall.SIGKILL, leftRuns: 1},
 	}
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-p.done; err == nil {
-		t.Error("dev exited with status 0 after SIGKILL")
-	}
-	if left := waitGone(kids, 30*time.Second); len(left) > 0 {
-		for pid := range left {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		t.Fatalf("processes survived SIGKILL of dev for 30s: %v", left)
-	}
-	runs, _ := filepath.Glob(filepath.Join(p.stateDir, "run-*"))
-	if len(runs) != 1 {
-		t.Fatalf("run directories after SIGKILL: %v, want the killed dev's one", runs)
-	}
-	// The next dev start removes what the killed one could not.
-	removeStaleRunDirs(p.stateDir)
-	if _, err := os.Stat(runs[0]); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the killed dev's run directory %s survives the next start's sweep: %v", runs[0], err)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := startDevProcess(t, operatorBinary(t))
+			kids := childrenOf(t, p.cmd.Process.Pid)
+			if len(kids) < 2 {
+				t.Fatalf("dev's child processes are %v, want etcd and kube-apiserver", kids)
+			}
+			if err := p.cmd.Process.Signal(tc.signal); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-p.done:
+				if (err == nil) != tc.clean {
+					t.Errorf("%s: dev exited with %v", tc.reason, err)
+				}
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("%s: dev did not exit within 2 minutes", tc.reason)
+			}
+			if left := waitGone(kids, 30*time.Second); len(left) > 0 {
+				for pid := range left {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+				t.Fatalf("%s: processes survived dev for 30s: %v", tc.reason, left)
+			}
+			runs, _ := filepath.Glob(filepath.Join(p.stateDir, "run-*"))
+			if len(runs) != tc.leftRuns {
+				t.Fatalf("%s: run directories after dev exited: %v, want %d", tc.reason, runs, tc.leftRuns)
+			}
+			// The next dev start removes what a killed one could not.
+			removeStaleRunDirs(p.stateDir)
+			if left, _ := filepath.Glob(filepath.Join(p.stateDir, "run-*")); len(left) > 0 {
+				t.Errorf("%s: run directories survive the next start's sweep: %v", tc.reason, left)
+			}
+		})
 	}
 }
 
