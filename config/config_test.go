@@ -169,7 +169,7 @@ func TestDefaultKustomizationAppliesWithServerSideDryRun(t *testing.T) {
 		}
 	}
 	for _, obj := range objs {
-		if err := k8s.Patch(ctx, obj, client.Apply, client.FieldOwner("config-test"), client.ForceOwnership, client.DryRunAll); err != nil {
+		if err := k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("config-test"), client.ForceOwnership, client.DryRunAll); err != nil {
 			t.Errorf("server-side dry-run apply of %s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
 	}

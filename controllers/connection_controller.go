@@ -429,7 +429,7 @@ func (r *ConnectionReconciler) open(ctx context.Context, v connectionView, creds
 			cfg.RootCAs = roots
 		}
 		if t.InsecureSkipVerify {
-			cfg.InsecureSkipVerify = true //nolint:gosec // Asked for in the spec; a warning Event is recorded on every connect.
+			cfg.InsecureSkipVerify = true // asked for in the spec; a warning Event is recorded on every connect
 			insecure = true
 		}
 		transport.TLSClientConfig = cfg

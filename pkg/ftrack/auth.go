@@ -5,7 +5,7 @@ import "net/http"
 // Header names used by the ftrack API.
 const (
 	HeaderUser        = "ftrack-user"
-	HeaderAPIKey      = "ftrack-api-key"
+	HeaderAPIKey      = "ftrack-api-key" //nolint:gosec // G101: a header name, not a credential
 	HeaderStrictAPI   = "ftrack-strict-api"
 	HeaderClientToken = "ftrack-Clienttoken"
 )

@@ -180,7 +180,7 @@ type fileCacheRecord struct {
 // OpenFileCache opens or creates the cache file at path.
 func OpenFileCache(path string) (*FileCache, error) {
 	c := &FileCache{path: path, m: make(map[string]json.RawMessage)}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the cache file is the caller's choice
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("ftrack: open file cache: %w", err)
 	}

@@ -628,11 +628,15 @@ func toFloatOrInt(v any) any {
 	case int32:
 		return int64(x)
 	case uint:
-		return int64(x)
+		if uint64(x) <= math.MaxInt64 {
+			return int64(x)
+		}
 	case uint32:
 		return int64(x)
 	case uint64:
-		return int64(x)
+		if x <= math.MaxInt64 {
+			return int64(x)
+		}
 	}
 	return v
 }

@@ -104,7 +104,7 @@ func (s *Session) loadPluginFile(path string, args map[string]any) (err error) {
 			err = fmt.Errorf("ftrack: plugin %s: %w", path, re.err)
 		}
 	}()
-	src, err := os.ReadFile(path)
+	src, err := os.ReadFile(path) //nolint:gosec // G304: plugin paths are the caller's configuration
 	if err != nil {
 		s.logger.Warn(fmt.Sprintf("Failed to load plugin from %q: %v", path, err))
 		return nil
@@ -159,11 +159,11 @@ func (s *Session) registerArguments(t reflect.Type, args map[string]any) ([]refl
 		return nil, true, nil
 	case 1, 2:
 	default:
-		return nil, false, fmt.Errorf("Register takes %d parameters, want at most 2", t.NumIn())
+		return nil, false, fmt.Errorf("the plugin function Register takes %d parameters, want at most 2", t.NumIn())
 	}
 	sv := reflect.ValueOf(s)
 	if !sv.Type().AssignableTo(t.In(0)) {
-		return nil, false, fmt.Errorf("Register's first parameter is %s, want *ftrack.Session or any", t.In(0))
+		return nil, false, fmt.Errorf("the first parameter of the plugin function Register is %s, want *ftrack.Session or any", t.In(0))
 	}
 	in := []reflect.Value{sv}
 	if t.NumIn() == 1 {
@@ -209,7 +209,7 @@ func (s *Session) registerArguments(t reflect.Type, args map[string]any) ([]refl
 		}
 		return append(in, sv), culled, nil
 	}
-	return nil, false, fmt.Errorf("Register's second parameter is %s, want map[string]any or a struct", pt)
+	return nil, false, fmt.Errorf("the second parameter of the plugin function Register is %s, want map[string]any or a struct", pt)
 }
 
 func structField(t reflect.Type, key string) int {

@@ -62,7 +62,7 @@ func (s *Session) loadSchemas(ctx context.Context) error {
 }
 
 func (s *Session) readSchemaCache(path, serverHash string) *schema.Set {
-	raw, err := os.ReadFile(path)
+	raw, err := os.ReadFile(path) //nolint:gosec // G304: the schema cache directory is the caller's configuration
 	if err != nil {
 		if !os.IsNotExist(err) {
 			s.logger.Warn("ftrack: cannot read schema cache", "path", path, "error", err)
@@ -119,7 +119,7 @@ func (s *Session) querySchemas(ctx context.Context) (json.RawMessage, error) {
 	}
 	var res []json.RawMessage
 	if err := json.Unmarshal(data, &res); err != nil || len(res) != 1 {
-		return nil, &TransportError{Op: "query_schemas", Err: fmt.Errorf("want an array of one result: %v", err)}
+		return nil, &TransportError{Op: "query_schemas", Err: fmt.Errorf("want an array of one result: %w", err)}
 	}
 	return res[0], nil
 }

@@ -62,7 +62,6 @@ type Session struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	bg        sync.WaitGroup
-	bgCancel  context.CancelFunc
 }
 
 // NewSession connects to the server and prepares a session: it resolves the
@@ -135,7 +134,7 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	s.hub = hub
 
 	if err := s.start(ctx); err != nil {
-		s.Close()
+		_ = s.Close() // the start-up error is the one worth returning
 		return nil, err
 	}
 	return s, nil

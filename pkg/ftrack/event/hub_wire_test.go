@@ -29,11 +29,11 @@ func newScripted(t *testing.T) *scripted {
 	t.Helper()
 	s := &scripted{handshakes: make(chan *http.Request, 100), sockets: make(chan *websocket.Conn, 100)}
 	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/socket.io/1/":
+		switch r.URL.Path {
+		case "/socket.io/1/":
 			s.handshakes <- r
 			_, _ = w.Write([]byte("abc123:60:60:websocket,xhr-polling"))
-		case r.URL.Path == "/socket.io/1/websocket/abc123":
+		case "/socket.io/1/websocket/abc123":
 			ws, err := websocket.Accept(w, r, nil)
 			if err != nil {
 				return

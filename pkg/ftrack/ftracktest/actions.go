@@ -242,7 +242,7 @@ func (b *batch) applyData(t *entityType, data, in map[string]any, existing *reco
 				// A subtype's id is a foreign key to its base type's row
 				// (FileComponent.id → Component.id): the row being created.
 				tgt, ok := b.m.types[fkTarget(p)]
-				if ok && !(t.s.IsPrimaryKey(k) && t.is(tgt.name)) && b.st.find(tgt, s) == nil {
+				if ok && (!t.s.IsPrimaryKey(k) || !t.is(tgt.name)) && b.st.find(tgt, s) == nil {
 					return nil, validationError("%s.%s refers to %s %q, which does not exist", t.name, k, tgt.name, s)
 				}
 			}
@@ -716,7 +716,7 @@ func (b *batch) upsertCustomAttribute(action string, t *entityType, in map[strin
 	if _, ok := t.prop("project_id"); ok {
 		data["project_id"] = projectID(entity)
 	}
-	var old any = cfg.data["default"]
+	old := cfg.data["default"]
 	if existing := b.st.lookup(t, recordKey(t, data)); existing != nil {
 		old = existing.data["value"]
 		b.st.replace(existing, data)

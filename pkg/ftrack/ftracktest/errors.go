@@ -31,10 +31,6 @@ func notFoundError(format string, args ...any) *apiError {
 	return &apiError{Exception: "NoResultFoundError", Content: fmt.Sprintf(format, args...), Status: http.StatusNotFound}
 }
 
-func permissionError(format string, args ...any) *apiError {
-	return &apiError{Exception: "PermissionError", Content: fmt.Sprintf(format, args...), Status: http.StatusForbidden}
-}
-
 func serverError(format string, args ...any) *apiError {
 	return &apiError{Exception: "ServerError", Content: fmt.Sprintf(format, args...), Status: http.StatusInternalServerError}
 }

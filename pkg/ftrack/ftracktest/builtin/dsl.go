@@ -109,17 +109,11 @@ func def(v any) opt {
 	return func(f *fragment) { f.Default = b }
 }
 
-// desc sets the description.
-func desc(s string) opt { return func(f *fragment) { f.Description = s } }
-
 // enum sets the allowed values.
 func enum(values ...string) opt { return func(f *fragment) { f.Enum = values } }
 
 // asFK marks a string as a foreign key without naming its target.
 func asFK(f *fragment) { f.Format = "foreign_key" }
-
-// restricted marks the property as not projectable.
-func restricted(f *fragment) { f.RestrictedProjection = true }
 
 // tableTransform is the parent_type transform: schema id on the client, table
 // name on the server.

@@ -110,7 +110,7 @@ const (
 	// RenderAssetTypeID is the id of the AssetType Render.
 	RenderAssetTypeID = "14f1f7c9-4ca5-4720-8a52-452d7384c686"
 	// CompAssetTypeID is the id of the AssetType Comp.
-	CompAssetTypeID = "e59d178d-2c2a-46a9-b864-c8ff95a8bc66"
+	CompAssetTypeID = "e59d178d-2c2a-46a9-b864-c8ff95a8bc66" //nolint:gosec // G101: "mpAss" is not a password
 	// ImageAssetTypeID is the id of the AssetType Image.
 	ImageAssetTypeID = "c77bb8b9-77c5-4916-baf7-4ed3c3c4c8d7"
 	// AudioAssetTypeID is the id of the AssetType Audio.
