@@ -85,6 +85,8 @@ func forgetConnectionMetrics(connection string) {
 	eventHubConnected.DeletePartialMatch(l)
 	eventsReceived.DeletePartialMatch(l)
 	eventLag.DeletePartialMatch(l)
+	driftDetected.DeletePartialMatch(l)
+	batchOperations.DeletePartialMatch(l)
 }
 
 // budgetTransport is the RoundTripper below a pooled session's authentication: every HTTP
