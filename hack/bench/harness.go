@@ -114,20 +114,30 @@ type readyTracker struct {
 	mu      sync.Mutex
 	readyAt map[string]time.Time // namespace/name
 	perNS   map[string]int
+	// stalled is the first terminal failure seen per namespace.
+	stalled map[string]string
 }
 
 func newReadyTracker() *readyTracker {
-	return &readyTracker{readyAt: map[string]time.Time{}, perNS: map[string]int{}}
+	return &readyTracker{readyAt: map[string]time.Time{}, perNS: map[string]int{}, stalled: map[string]string{}}
 }
 
 func (t *readyTracker) observe(obj any) {
 	e, ok := obj.(*v1alpha1.FtrackEntity)
-	if !ok || !isReady(e) {
+	if !ok {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c := meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+		if _, seen := t.stalled[e.Namespace]; !seen {
+			t.stalled[e.Namespace] = e.Name + ": " + c.Message
+		}
+	}
+	if !isReady(e) {
 		return
 	}
 	key := e.Namespace + "/" + e.Name
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if _, seen := t.readyAt[key]; !seen {
 		t.readyAt[key] = time.Now()
 		t.perNS[e.Namespace]++
@@ -168,6 +178,12 @@ func (t *readyTracker) waitReady(ctx context.Context, ns string, n int, timeout 
 	defer tick.Stop()
 	for {
 		c, _ := t.readyCount(ns)
+		t.mu.Lock()
+		stalled := t.stalled[ns]
+		t.mu.Unlock()
+		if stalled != "" {
+			return time.Time{}, fmt.Errorf("an object of %s is stalled: %s", ns, stalled)
+		}
 		if c >= n {
 			_, last := t.readyCount(ns)
 			return last, nil

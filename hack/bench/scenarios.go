@@ -139,7 +139,7 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 		return err
 	}
 	// The floor: the same objects, created and given one status patch each, no operator.
-	objs := showObjects(floorNS, "show", n)
+	objs := showObjects(floorNS, fmt.Sprintf("show%d", n), n)
 	start := time.Now()
 	err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
 		if err := b.k8s.Create(ctx, o); err != nil {
@@ -174,7 +174,7 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 		return err
 	}
 	b.emulator.ResetRequests()
-	objs = showObjects(opNS, "show", n)
+	objs = showObjects(opNS, fmt.Sprintf("show%d", n), n)
 	start = time.Now()
 	if err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
 		return b.k8s.Create(ctx, o)
@@ -327,7 +327,8 @@ func (b *bench) driftShow(ctx context.Context, ns string, mutate func(*v1alpha1.
 	}
 	// A show without tasks: a project, sequences and the shots.
 	var objs []*v1alpha1.FtrackEntity
-	for _, o := range showObjects(ns, "drift", b.opts.DriftChanges*(1+tasksPerShot)+b.opts.DriftChanges/shotsPerSequence+2) {
+	// Project names are unique in ftrack: one per namespace.
+	for _, o := range showObjects(ns, ns, b.opts.DriftChanges*(1+tasksPerShot)+b.opts.DriftChanges/shotsPerSequence+2) {
 		if o.Spec.EntityType != "Task" {
 			objs = append(objs, o)
 		}
