@@ -3,6 +3,8 @@ package controllers
 import (
 	"testing"
 	"time"
+
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
 // TestFaultFlakyServer creates 1,000 sequences through a proxy that fails 10 % of the
@@ -17,7 +19,9 @@ func TestFaultFlakyServer(t *testing.T) {
 		timeout = 2 * time.Second
 	)
 	run := func(t *testing.T, failRate, timeoutRate float64) (requests int64) {
-		srv := newEmulator(t)
+		// Latency, as a real server has, keeps the batches' sizes set by the server's answer
+		// time rather than by the machine's load, so that the two runs compare.
+		srv := newEmulator(t, ftracktest.WithLatency(20*time.Millisecond, 0))
 		seedScaleProject(t, srv)
 		proxy := newFlakyProxy(t, srv, failRate, timeoutRate, time.Minute)
 		f := faultFixture(t, srv, proxy.url, withBudget(50, 100, timeout))
