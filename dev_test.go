@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
@@ -404,7 +405,15 @@ func TestDevProcess(t *testing.T) {
 		if readyErr != nil {
 			t.Fatalf("the samples are not Ready: %v", readyErr)
 		}
-		for _, tool := range []string{"kubectl", "curl"} {
+		env := cleanEnv()
+		// A kubectl built next to the control plane, if the cache has one, comes first.
+		if assets, err := testenv.BinaryAssets(); err == nil {
+			if _, err := os.Stat(filepath.Join(assets, "kubectl")); err == nil {
+				env = append(env, "PATH="+assets+string(os.PathListSeparator)+os.Getenv("PATH"))
+				t.Setenv("PATH", assets+string(os.PathListSeparator)+os.Getenv("PATH"))
+			}
+		}
+		for _, tool := range []string{"kubectl", "curl", "bash"} {
 			if _, err := exec.LookPath(tool); err != nil {
 				t.Skipf("the walkthrough needs %s, which is not on PATH", tool)
 			}
@@ -414,7 +423,7 @@ func TestDevProcess(t *testing.T) {
 		work := mirrorCheckout(t, p.stateDir)
 		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
 		cmd.Dir = work
-		cmd.Env = cleanEnv()
+		cmd.Env = env
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("the README walkthrough failed: %v\nscript:\n%s\noutput:\n%s", err, script, out)
