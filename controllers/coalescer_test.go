@@ -184,7 +184,7 @@ func TestCommitCoalescerClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := c.Do(t.Context(), createProjectOp("00000000-0000-4000-a000-000000000001", "x")); err != ErrCoalescerClosed {
+	if _, err := c.Do(t.Context(), createProjectOp("00000000-0000-4000-a000-000000000001", "x")); !errors.Is(err, ErrCoalescerClosed) {
 		t.Errorf("Do after Close = %v, want ErrCoalescerClosed", err)
 	}
 }

@@ -211,7 +211,7 @@ func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 		if err := r.patchStatus(ctx, base, obj); err != nil {
 			if apierrors.IsConflict(err) {
 				// The object changed meanwhile; look again with the new version.
-				result, retErr = ctrl.Result{Requeue: true}, nil
+				result, retErr = ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
 				return
 			}
 			retErr = kerrors.NewAggregate([]error{retErr, err})
@@ -293,7 +293,7 @@ func (r *EntityReconciler) outcome(ctx context.Context, obj *v1alpha1.FtrackEnti
 		return ctrl.Result{}, err
 	case apierrors.IsConflict(err):
 		// Someone else changed the object; the watch brings the new version.
-		return ctrl.Result{Requeue: true}, nil
+		return ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
 	case isWriteRejected(err):
 		msg := fmt.Sprintf("ftrack refused the change: %s", err.Error())
 		r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonInvalidSpec, "Write", "%s", truncate(msg, 512))
@@ -613,7 +613,12 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec entityClient,
 			// The entity may exist already (an earlier create whose answer was lost): a
 			// create is tolerant of "already exists".
 			existing, oerr := ec.Observe(ctx, want)
-			if oerr != nil || existing == nil {
+			if oerr != nil {
+				// Whether the create was refused for good is not known until ftrack can be
+				// read again: retry rather than report the refusal as terminal.
+				return fmt.Errorf("reading %s %s after ftrack refused to create it: %w", want.es.s.ID, want.id, oerr)
+			}
+			if existing == nil {
 				return err
 			}
 			return r.reconcileExisting(ctx, ec, label, obj, want, existing, observe, owned, syncedBefore)
@@ -700,7 +705,7 @@ func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec entityClien
 		driftDetected.WithLabelValues(label, "corrected").Inc()
 		obj.Status.LastDrift = driftReport(changes, now, false, true)
 		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonDriftCorrected, "Update", "%s %s was changed in ftrack and has been corrected: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
-	} else if !(len(changes) == 1 && changes[0].kind == changeMetadata && changes[0].name == v1alpha1.MetadataManagedBy) {
+	} else if !onlyOwnershipMark(changes) {
 		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonUpdated, "Update", "updated %s %s: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
 	}
 	obj.Status.LastSyncTime = ptrTime(now)
@@ -785,4 +790,14 @@ func ptrTime(t time.Time) *metav1.Time {
 
 func metaTime(t time.Time) metav1.Time {
 	return metav1.NewTime(t.Truncate(time.Second))
+}
+
+// conflictRetryDelay is how long a reconcile waits before it looks again at an object that
+// changed while it was being reconciled; the newer version usually arrives by watch first.
+const conflictRetryDelay = 200 * time.Millisecond
+
+// onlyOwnershipMark reports whether the only change is the operator's own ownership metadata,
+// which is not worth an Updated Event.
+func onlyOwnershipMark(changes []change) bool {
+	return len(changes) == 1 && changes[0].kind == changeMetadata && changes[0].name == v1alpha1.MetadataManagedBy
 }

@@ -156,7 +156,7 @@ func TestEntityInvalidSpecsAreTerminalWithoutWrites(t *testing.T) {
 		"AdoptByUnknownAttribute": {
 			reason: "adoption keys must be attributes", typ: "Project", mutate: func(e *v1alpha1.FtrackEntity) {
 				project(nil)(e)
-				e.Spec.Adopt = &v1alpha1.AdoptSpec{Match: map[string]string{"nmae": "x"}}
+				e.Spec.Adopt = &v1alpha1.AdoptSpec{Match: map[string]string{"nmae": "x"}} //nolint:misspell // the misspelt key is what the test is about
 			},
 			wantReason: v1alpha1.ReasonInvalidSpec, wantMessage: `did you mean "name"?`,
 		},
