@@ -10,6 +10,7 @@ CRD_REF_DOCS_VERSION ?= v0.3.0
 
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+CRD_REF_DOCS := $(BIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
 
 # Go test flags; CI keeps the defaults.
 TEST_FLAGS ?= -race -count=1 -timeout 40m
@@ -36,6 +37,15 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the RBAC role from the cod
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/...;./controllers/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
+.PHONY: api-docs
+api-docs: $(CRD_REF_DOCS) ## Generate the API reference docs/api.md from the API types.
+	$(CRD_REF_DOCS) --source-path=./api/v1alpha1 --config=docs/crd-ref-docs.yaml --renderer=markdown \
+		--templates-dir=docs/crd-ref-docs --output-mode=single --output-path=docs/api.md
+
+.PHONY: tidy
+tidy: ## Make go.mod and go.sum list exactly the modules the code imports.
+	$(GO) mod tidy
+
 .PHONY: fmt
 fmt: ## Format the Go code with gofmt.
 	gofmt -s -w $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')
@@ -61,12 +71,18 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
 	@hack/fuzz.sh $(FUZZTIME)
 
 .PHONY: verify
-verify: generate manifests fmt ## Regenerate and format, then fail if the tree changed.
+verify: generate manifests api-docs tidy fmt ## Regenerate, tidy and format, then fail if the tree changed.
 	@hack/verify-clean.sh
 
+BENCH_FLAGS ?=
+
 .PHONY: bench
-bench: ## Run the benchmarks (see docs/benchmarks.md).
-	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/...
+bench: ## Run the operator benchmarks on envtest and the emulator (see docs/benchmarks.md).
+	$(GO) run ./hack/bench $(BENCH_FLAGS)
+
+.PHONY: bench-go
+bench-go: ## Run the Go micro-benchmarks of every package.
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ##@ Build
 
@@ -102,6 +118,11 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	@mv $(BIN)/controller-gen $@
+
+$(CRD_REF_DOCS):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install github.com/elastic/crd-ref-docs@$(CRD_REF_DOCS_VERSION)
+	@mv $(BIN)/crd-ref-docs $@
 
 $(GOLANGCI_LINT):
 	@mkdir -p $(BIN)
