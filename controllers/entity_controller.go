@@ -330,6 +330,9 @@ func (r *EntityReconciler) reconcileNormal(ctx context.Context, obj *v1alpha1.Ft
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := validateRequired(es, &obj.Spec, attrs); err != nil {
+		return ctrl.Result{}, err
+	}
 	want := &desiredEntity{es: es, attrs: attrs, metadata: map[string]string{}}
 	for k, v := range obj.Spec.Metadata {
 		want.metadata[k] = v

@@ -30,10 +30,12 @@ func specErrorf(reason, format string, args ...any) *SpecError {
 	return &SpecError{Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
-// serverSetAttributes are attributes the server writes itself; a spec cannot set them.
-var serverSetAttributes = map[string]bool{
-	"created_at": true, "created_by": true, "created_by_id": true, "link": true,
-	"context_type": true, "object_type_id": true, "object_type": true,
+// serverFilledAttributes are attributes ftrack fills on every create, whatever the spec says:
+// who and when, the link from the project down, and the legacy context type of contexts.
+// They are read-only only where the type's schema also says so (see entitySchema.serverSet):
+// a type that declares one of these names as an ordinary attribute keeps it writable.
+var serverFilledAttributes = map[string]bool{
+	"created_at": true, "created_by": true, "created_by_id": true, "link": true, "context_type": true,
 }
 
 // entitySchema is the part of the server's schema the reconciler needs for one type.
@@ -63,6 +65,32 @@ func lookupType(set *schema.Set, typ string) (entitySchema, error) {
 	return entitySchema{set: set, s: s}, nil
 }
 
+// serverSet reports whether attribute name of the type is set by the server and so cannot
+// be written by a spec: an attribute (or the foreign key of a relation) that is a subtype
+// classifier is fixed by the entity type (Shot.object_type_id), and an attribute that ftrack
+// fills on every create is the server's where the schema marks it immutable or gives it no
+// default while requiring it (created_at, link, context_type). The rule follows the schema,
+// not the name alone: CustomAttributeConfiguration.object_type_id, an ordinary attribute
+// there, stays writable.
+func (es entitySchema) serverSet(name string) bool {
+	classifiers := es.s.Classifiers()
+	if _, ok := classifiers[name]; ok {
+		return true
+	}
+	if fk := es.foreignKey(name); fk != "" {
+		if _, ok := classifiers[fk]; ok {
+			return true
+		}
+	}
+	if !serverFilledAttributes[name] {
+		return false
+	}
+	if name == "context_type" {
+		return es.set.IsA(es.s.ID, "Context")
+	}
+	return es.s.IsImmutable(name) || (name == "created_by" && es.s.IsImmutable("created_by_id"))
+}
+
 // hasMetadata reports whether the type has a metadata mapping.
 func (es entitySchema) hasMetadata() bool {
 	p, ok := es.s.Property("metadata")
@@ -86,10 +114,15 @@ func (es entitySchema) foreignKey(rel string) string {
 	return ""
 }
 
-// relationOfForeignKey returns the relation whose foreign key is attr, or "".
+// relationOfForeignKey returns the relation whose foreign key is attr, or "". Only an
+// attribute the schema marks as a foreign key counts: CustomAttributeConfiguration's
+// object_type_id sits beside an object_type relation but is a plain attribute.
 func (es entitySchema) relationOfForeignKey(attr string) string {
 	rel, ok := strings.CutSuffix(attr, "_id")
 	if !ok {
+		return ""
+	}
+	if p, ok := es.s.Property(attr); !ok || p.Format != "foreign_key" {
 		return ""
 	}
 	if p, ok := es.s.Property(rel); ok && p.Kind() == schema.KindReference {
@@ -111,7 +144,9 @@ func (es entitySchema) convertAttribute(name string, raw apiextensionsv1.JSON) (
 		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: the id is chosen by the operator; to take over an existing entity use spec.adopt.id", name)
 	case es.s.IsComputed(name):
 		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is computed by the server and cannot be set", name, typ, name)
-	case serverSetAttributes[name] || strings.HasPrefix(name, "_") || p.RestrictedProjection:
+	case es.serverSet(name):
+		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is set by the server (it follows from the entity type or is filled on create) and is read-only", name, typ, name)
+	case strings.HasPrefix(name, "_") || p.RestrictedProjection:
 		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is read-only", name, typ, name)
 	}
 	if rel := es.relationOfForeignKey(name); rel != "" {
@@ -282,7 +317,7 @@ func validateStatic(es entitySchema, spec *v1alpha1.FtrackEntitySpec) (map[strin
 		if p.Kind() != schema.KindReference {
 			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s.%s is not a relation to one entity (it is %s)", name, es.s.ID, name, p.Kind())
 		}
-		if es.s.IsComputed(name) || serverSetAttributes[name] {
+		if es.s.IsComputed(name) || es.serverSet(name) {
 			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s.%s is set by the server", name, es.s.ID, name)
 		}
 		if _, fkSet := spec.Attributes[name+"_id"]; fkSet {
@@ -317,6 +352,80 @@ func validateStatic(es entitySchema, spec *v1alpha1.FtrackEntitySpec) (map[strin
 		}
 	}
 	return attrs, nil
+}
+
+// validateRequired checks, before anything is written, that a spec that creates an entity
+// gives every attribute ftrack requires. A required attribute is missing only when the spec
+// sets it neither as an attribute nor through its relation (references.<relation> for a
+// foreign key, or the relation itself), and none of these hold:
+//
+//   - it is the primary key: the operator chooses the id;
+//   - the schema gives it a default;
+//   - it is a boolean: the server stores false;
+//   - it is not a plain value (collections and mappings are never required on create);
+//   - the server fills it on create (see serverFillsOnCreate).
+//
+// Specs that only adopt or observe an existing entity create nothing and are not checked.
+func validateRequired(es entitySchema, spec *v1alpha1.FtrackEntitySpec, attrs map[string]any) error {
+	if spec.Management == v1alpha1.ManagementObserve || spec.Adopt != nil {
+		return nil
+	}
+	for _, name := range es.s.Required {
+		p, ok := es.s.Property(name)
+		if !ok || es.s.IsPrimaryKey(name) || p.HasDefault || p.Type == "boolean" || es.serverFillsOnCreate(name) {
+			continue
+		}
+		rel := ""
+		switch p.Kind() {
+		case schema.KindReference:
+			rel = name
+			if fk := es.foreignKey(name); fk != "" && es.serverFillsOnCreate(fk) {
+				continue
+			}
+		case schema.KindScalar, schema.KindDateTime:
+			rel = es.relationOfForeignKey(name)
+			if rel != "" && es.serverFillsOnCreate(rel) {
+				continue
+			}
+		default:
+			continue
+		}
+		if v, set := attrs[name]; set && v != nil {
+			continue
+		}
+		if rel != "" {
+			if _, set := spec.References[rel]; set {
+				continue
+			}
+			p, _ := es.s.Property(rel)
+			return specErrorf(v1alpha1.ReasonMissingRequiredAttribute, "references.%s: %s.%s is required by ftrack and has no default; name the %s under references.%s", rel, es.s.ID, rel, p.Ref, rel)
+		}
+		return specErrorf(v1alpha1.ReasonMissingRequiredAttribute, "attributes.%s: %s.%s is required by ftrack and has no default; set it under attributes", name, es.s.ID, name)
+	}
+	return nil
+}
+
+// serverFillsOnCreate reports whether ftrack fills required attribute name itself when a
+// create leaves it out: the attributes every create gets (see serverSet), the legacy type
+// columns of contexts, components and resources, the workflow fields of typed contexts
+// (status, type, project, bid and sort), a project's status, and the status of any other
+// type that requires one (its "Not started" status).
+func (es entitySchema) serverFillsOnCreate(name string) bool {
+	if es.serverSet(name) || serverFilledAttributes[name] {
+		return true
+	}
+	typed := es.set.IsA(es.s.ID, "TypedContext")
+	switch name {
+	case "status_id", "status":
+		return true
+	case "type_id", "type", "project_id", "project", "bid", "sort":
+		return typed
+	case "system_type":
+		return es.set.IsA(es.s.ID, "Component")
+	case "resource_type":
+		return es.set.IsA(es.s.ID, "Resource")
+	}
+	return false
 }
 
 // checkReferenceType reports a SpecError when an entity of type got cannot be stored in

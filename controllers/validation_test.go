@@ -160,6 +160,22 @@ func TestEntityInvalidSpecsAreTerminalWithoutWrites(t *testing.T) {
 			},
 			wantReason: v1alpha1.ReasonInvalidSpec, wantMessage: `did you mean "name"?`,
 		},
+		"MissingRequiredAttribute": {
+			reason: "a project needs a project schema, which neither the schema nor the server fills", typ: "Project", mutate: func(e *v1alpha1.FtrackEntity) {
+				e.Spec.Attributes = attrs(map[string]any{"name": "p", "full_name": "P"})
+			},
+			wantReason: v1alpha1.ReasonMissingRequiredAttribute, wantMessage: "Project.project_schema is required by ftrack",
+		},
+		"MissingRequiredScalar": {
+			reason: "a location needs a name before it is created", typ: "Location", mutate: func(e *v1alpha1.FtrackEntity) {
+				e.Spec.Attributes = attrs(map[string]any{"label": "Studio disk"})
+			},
+			wantReason: v1alpha1.ReasonMissingRequiredAttribute, wantMessage: "attributes.name: Location.name is required",
+		},
+		"ClassifierAttribute": {
+			reason: "a shot's object type follows from its entity type", typ: "Shot", mutate: shot(func(e *v1alpha1.FtrackEntity) { e.Spec.Attributes["object_type_id"] = js(builtin.ShotObjectTypeID) }),
+			wantReason: v1alpha1.ReasonInvalidAttribute, wantMessage: "Shot.object_type_id is set by the server",
+		},
 		"InvalidQuery": {
 			reason: "a query ftrack cannot parse", typ: "Task", mutate: task(map[string]v1alpha1.EntityReference{"status": {Query: `Status whre name is "x"`}}),
 			wantReason: v1alpha1.ReasonInvalidReference, wantMessage: "is not valid",

@@ -289,6 +289,13 @@ const (
 	// ReasonInvalidAttribute: an attribute is unknown, read-only, computed, of the wrong type
 	// or immutable.
 	ReasonInvalidAttribute = "InvalidAttribute"
+	// ReasonMissingRequiredAttribute: the spec creates an entity but lacks an attribute that
+	// ftrack requires and neither the schema nor the server fills.
+	ReasonMissingRequiredAttribute = "MissingRequiredAttribute"
+	// ReasonCustomAttributeNotFound: no custom attribute configuration with a key of
+	// spec.customAttributes applies to the entity yet; the reconciler waits for one (an
+	// FtrackEntity of the same connection that declares it becoming Ready wakes it).
+	ReasonCustomAttributeNotFound = "CustomAttributeNotFound"
 	// ReasonInvalidReference: a reference names an attribute that is not a relation, or an
 	// entity of the wrong type.
 	ReasonInvalidReference = "InvalidReference"
