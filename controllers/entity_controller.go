@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,6 +34,11 @@ import (
 // objects their references point at, so that a referenced object becoming Ready wakes its
 // referrers.
 const IndexFtrackEntityByReference = "ftrack-operator.dev/referenced-name"
+
+// IndexFtrackEntityByCustomAttributeConnection indexes FtrackEntity objects that set custom
+// attributes by the key of their connection, so that a custom attribute configuration
+// becoming Ready wakes the objects of that connection that wait for it.
+const IndexFtrackEntityByCustomAttributeConnection = "ftrack-operator.dev/custom-attribute-connection"
 
 // entityIDNamespace is the UUID namespace of the ids the operator chooses: an entity's id is
 // the UUIDv5 of its FtrackEntity's UID in it.
@@ -99,6 +105,9 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.FtrackEntity{}, IndexFtrackEntityByReference, referencedNames); err != nil {
 		return fmt.Errorf("indexing FtrackEntity by reference: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.FtrackEntity{}, IndexFtrackEntityByCustomAttributeConnection, customAttributeConnection); err != nil {
+		return fmt.Errorf("indexing FtrackEntity by custom attribute connection: %w", err)
+	}
 	filter := predicate.NewPredicateFuncs(func(o client.Object) bool { return r.Filter == nil || r.Filter(o) })
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("ftrackentity").
@@ -106,7 +115,8 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1alpha1.FtrackEntity{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, controlAnnotationsChanged{}, deletionPredicate{}),
 			filter)).
-		Watches(&v1alpha1.FtrackEntity{}, handler.EnqueueRequestsFromMapFunc(r.referrers), builder.WithPredicates(readinessChanged{}))
+		Watches(&v1alpha1.FtrackEntity{}, handler.EnqueueRequestsFromMapFunc(r.referrers), builder.WithPredicates(readinessChanged{})).
+		Watches(&v1alpha1.FtrackEntity{}, handler.EnqueueRequestsFromMapFunc(r.customAttributeWaiters), builder.WithPredicates(readinessChanged{}))
 	if r.Bridge != nil {
 		b = b.WatchesRawSource(r.Bridge.Source(handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			if r.Filter != nil && !r.Filter(o) {
@@ -181,6 +191,50 @@ func (r *EntityReconciler) referrers(ctx context.Context, o client.Object) []rec
 			continue
 		}
 		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return out
+}
+
+// customAttributeConnection is the IndexFtrackEntityByCustomAttributeConnection value of
+// an object: its connection's key when it sets custom attributes.
+func customAttributeConnection(o client.Object) []string {
+	e, ok := o.(*v1alpha1.FtrackEntity)
+	if !ok || len(e.Spec.CustomAttributes) == 0 {
+		return nil
+	}
+	return []string{ConnectionKeyFor(e.Namespace, e.Spec.ConnectionRef).String()}
+}
+
+// customAttributeWaiters maps a custom attribute configuration that is Ready to the objects
+// of its connection that wait for a custom attribute, and drops the connection's cached
+// configurations so that they see the new one at once.
+func (r *EntityReconciler) customAttributeWaiters(ctx context.Context, o client.Object) []reconcile.Request {
+	e, ok := o.(*v1alpha1.FtrackEntity)
+	if !ok || e.Spec.EntityType != customAttributeConfigurationType || !isReady(e) {
+		return nil
+	}
+	key := ConnectionKeyFor(e.Namespace, e.Spec.ConnectionRef)
+	if r.Pool != nil {
+		if conn, ok := r.Pool.Get(key); ok {
+			connectionConfigCache(conn).invalidate()
+		}
+	}
+	var list v1alpha1.FtrackEntityList
+	if err := r.List(ctx, &list, client.MatchingFields{IndexFtrackEntityByCustomAttributeConnection: key.String()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing the FtrackEntity objects that wait for a custom attribute", "connection", key.String())
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		w := &list.Items[i]
+		c := meta.FindStatusCondition(w.Status.Conditions, v1alpha1.ConditionReconciling)
+		if c == nil || c.Status != metav1.ConditionTrue || c.Reason != v1alpha1.ReasonCustomAttributeNotFound {
+			continue
+		}
+		if r.Filter != nil && !r.Filter(w) {
+			continue
+		}
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(w)})
 	}
 	return out
 }
@@ -471,8 +525,26 @@ func (r *EntityReconciler) resolveRemoteReferences(ctx context.Context, ec entit
 	return nil
 }
 
+// customAttributeConfigurationType is the entity type of custom attribute configurations.
+const customAttributeConfigurationType = "CustomAttributeConfiguration"
+
+// Back-off of an object that waits for a custom attribute configuration: the Ready
+// configuration's FtrackEntity wakes it at once, so the requeue is only for configurations
+// made in ftrack by other means.
+const (
+	customAttributeWaitMin = 30 * time.Second
+	customAttributeWaitMax = 10 * time.Minute
+)
+
 // resolveCustomAttributes checks the custom attributes against the configurations that
 // apply to the entity type.
+//
+// A key that no configuration has is a wait, not an error: under GitOps the configuration
+// and the entities that use it arrive in one sync, in any order. The wait ends when an
+// FtrackEntity of the same connection that declares a configuration becomes Ready (see
+// customAttributeWaiters), or after a growing requeue. A key that differs only by case or
+// by a small edit from a key that applies, and that no FtrackEntity of the connection
+// declares, is taken for a typing error and is terminal.
 func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec entityClient, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
 	want.custom = map[string]desiredCustom{}
 	if len(obj.Spec.CustomAttributes) == 0 {
@@ -491,10 +563,12 @@ func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec entit
 			break
 		}
 	}
+	var missing []string
 	for _, key := range sortedKeys(obj.Spec.CustomAttributes) {
 		cfg, ok := configs[key]
 		if !ok {
-			return specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: no custom attribute %q applies to %s entities%s", key, key, want.es.s.ID, suggest(key, sortedKeys(configs)))
+			missing = append(missing, key)
+			continue
 		}
 		v, err := convertCustomAttribute(key, cfg, obj.Spec.CustomAttributes[key])
 		if err != nil {
@@ -502,7 +576,106 @@ func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec entit
 		}
 		want.custom[key] = desiredCustom{configID: cfg.id, value: v}
 	}
-	return nil
+	if len(missing) == 0 {
+		return nil
+	}
+	declared, err := r.declaredConfigurations(ctx, obj)
+	if err != nil {
+		return err
+	}
+	key := missing[0]
+	known := sortedKeys(configs)
+	if _, pending := declared[key]; !pending {
+		if near := closeKey(key, append(known, sortedKeys(declared)...)); near != "" {
+			return specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: no custom attribute %q applies to %s entities; did you mean %q?", key, key, want.es.s.ID, near)
+		}
+	}
+	msg := fmt.Sprintf("customAttributes.%s: waiting for a custom attribute configuration with key %q that applies to %s entities", key, key, want.es.s.ID)
+	if name, pending := declared[key]; pending {
+		msg += fmt.Sprintf(" (FtrackEntity %q declares it and is not Ready yet)", name)
+	}
+	msg += "; configurations that apply: " + listOrNone(known)
+	return &waitError{reason: v1alpha1.ReasonCustomAttributeNotFound, message: msg, after: customAttributeBackoff(obj, r.now())}
+}
+
+// declaredConfigurations returns the keys of the custom attribute configurations that
+// FtrackEntity objects of obj's connection declare, with the name of one object each.
+func (r *EntityReconciler) declaredConfigurations(ctx context.Context, obj *v1alpha1.FtrackEntity) (map[string]string, error) {
+	key := ConnectionKeyFor(obj.Namespace, obj.Spec.ConnectionRef)
+	var opts []client.ListOption
+	if key.Namespace != "" {
+		opts = append(opts, client.InNamespace(key.Namespace))
+	}
+	var list v1alpha1.FtrackEntityList
+	if err := r.List(ctx, &list, opts...); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i := range list.Items {
+		e := &list.Items[i]
+		if e.Spec.EntityType != customAttributeConfigurationType || ConnectionKeyFor(e.Namespace, e.Spec.ConnectionRef) != key {
+			continue
+		}
+		raw, ok := e.Spec.Attributes["key"]
+		var k string
+		if !ok || json.Unmarshal(raw.Raw, &k) != nil || k == "" {
+			continue
+		}
+		if _, dup := out[k]; !dup {
+			out[k] = e.Namespace + "/" + e.Name
+			if key.Namespace != "" {
+				out[k] = e.Name
+			}
+		}
+	}
+	return out, nil
+}
+
+// closeKey returns the key of keys that key is most likely a mistyping of: the same but for
+// case, one edit away for keys of four or more characters, or two edits away for keys of
+// eight or more; "" when none is.
+func closeKey(key string, keys []string) string {
+	lower := strings.ToLower(key)
+	best, bestD := "", 3
+	for _, k := range keys {
+		if k == key {
+			continue
+		}
+		d := editDistance(lower, strings.ToLower(k))
+		limit := 0
+		switch {
+		case len(key) >= 8:
+			limit = 2
+		case len(key) >= 4:
+			limit = 1
+		}
+		if d <= limit && d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// listOrNone joins names for a message, at most ten of them.
+func listOrNone(names []string) string {
+	switch {
+	case len(names) == 0:
+		return "none"
+	case len(names) > 10:
+		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	return strings.Join(names, ", ")
+}
+
+// customAttributeBackoff is how long an object that waits for a custom attribute
+// configuration waits before looking again: as long as it has waited so far, within
+// customAttributeWaitMin and customAttributeWaitMax.
+func customAttributeBackoff(obj *v1alpha1.FtrackEntity, now time.Time) time.Duration {
+	c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReconciling)
+	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != v1alpha1.ReasonCustomAttributeNotFound {
+		return customAttributeWaitMin
+	}
+	return min(max(now.Sub(c.LastTransitionTime.Time), customAttributeWaitMin), customAttributeWaitMax)
 }
 
 // reconcileIdentity decides the ftrack id of the entity and writes it into the annotation

@@ -140,6 +140,18 @@ type configCache struct {
 	configs []customAttributeConfig
 }
 
+// invalidate drops the cached configurations: the next read asks ftrack.
+func (c *configCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.configs = nil
+}
+
+// connectionConfigCache returns the custom attribute configuration cache of a connection.
+func connectionConfigCache(c *Connection) *configCache {
+	return c.LoadOrStore(configCacheKey{}, func() any { return &configCache{} }).(*configCache)
+}
+
 // configTTL is how long custom attribute configurations are reused before being read again.
 const configTTL = time.Minute
 
@@ -163,7 +175,7 @@ func connectionCoalescer(c *Connection) *CommitCoalescer {
 
 // newFtrackEntityClient returns the entityClient of a pooled connection.
 func newFtrackEntityClient(c *Connection) entityClient {
-	cache := c.LoadOrStore(configCacheKey{}, func() any { return &configCache{} }).(*configCache)
+	cache := connectionConfigCache(c)
 	lookups := c.LoadOrStore(lookupCacheKey{}, func() any { return &lookupCache{} }).(*lookupCache)
 	return &ftrackEntityClient{co: connectionCoalescer(c), configs: cache, lookups: lookups}
 }
