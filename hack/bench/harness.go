@@ -91,8 +91,7 @@ func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namesp
 	sctx, scancel := context.WithTimeout(ctx, time.Minute)
 	defer scancel()
 	if !mgr.GetCache().WaitForCacheSync(sctx) {
-		h.stop()
-		return nil, errors.New("the manager's cache did not sync within a minute")
+		return nil, errors.Join(errors.New("the manager's cache did not sync within a minute"), h.stop())
 	}
 	return h, nil
 }
@@ -252,7 +251,7 @@ func waitConnection(ctx context.Context, c client.Client, ns string, hub bool) e
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the connection of %s is not Ready after a minute (%v): %+v", ns, err, conn.Status.Conditions)
+			return fmt.Errorf("the connection of %s is not Ready after a minute (conditions %+v): %w", ns, conn.Status.Conditions, errors.Join(err, ctx.Err()))
 		}
 		select {
 		case <-ctx.Done():

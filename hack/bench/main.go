@@ -142,11 +142,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if err != nil {
 			return err
 		}
-		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
 			return err
 		}
-		defer pprof.StopCPUProfile()
+		defer func() {
+			pprof.StopCPUProfile()
+			err = errors.Join(err, f.Close())
+		}()
 	}
 	logOut := io.Discard
 	if o.managerLog != "" {
@@ -154,7 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer func() { err = errors.Join(err, f.Close()) }()
 		logOut = f
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(logOut), zap.Level(zapcore.InfoLevel)))
@@ -278,7 +281,7 @@ func describeMachine() machine {
 // printTable writes the results with the goals they are held against.
 func printTable(w io.Writer, r *results) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	defer tw.Flush()
+	defer func() { _ = tw.Flush() }()
 	fmt.Fprintf(tw, "machine\t%d CPUs, %d MiB, %s %s/%s\t\t\n", r.Machine.CPUs, r.Machine.MemoryMiB, r.Machine.Go, r.Machine.OS, r.Machine.Arch)
 	fmt.Fprintf(tw, "settings\tlatency %s, concurrency %d, creators %d\t\t\n", r.Settings.Latency, r.Settings.Concurrency, r.Settings.Creators)
 	fmt.Fprintln(tw, "figure\tmeasured\tbaseline\tgoal")

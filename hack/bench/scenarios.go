@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -272,7 +273,7 @@ func (b *bench) runDrift(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("opening the out-of-band session: %w", err)
 	}
-	defer oob.Close()
+	defer func() { _ = oob.Close() }()
 	res := &DriftResult{Changes: b.opts.DriftChanges}
 	b.results.Drift = res
 
@@ -409,8 +410,7 @@ func (b *bench) applyDrift(ctx context.Context, oob *ftrack.Session, shots []dri
 		}})
 		if err != nil {
 			close(stop)
-			<-done
-			return nil, fmt.Errorf("out-of-band change %d: %w", i, err)
+			return nil, errors.Join(fmt.Errorf("out-of-band change %d: %w", i, err), <-done)
 		}
 		mu.Lock()
 		changedAt[i] = time.Now()
@@ -418,8 +418,7 @@ func (b *bench) applyDrift(ctx context.Context, oob *ftrack.Session, shots []dri
 		if interval > 0 {
 			if err := sleep(ctx, interval); err != nil {
 				close(stop)
-				<-done
-				return nil, err
+				return nil, errors.Join(err, <-done)
 			}
 		}
 	}
@@ -511,8 +510,11 @@ func writeHeapProfile(path string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return pprof.Lookup("heap").WriteTo(f, 0)
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // sleep waits for d or until ctx ends.
