@@ -393,8 +393,7 @@ func (r *EntityReconciler) reconcileNormal(ctx context.Context, obj *v1alpha1.Ft
 	}
 	// References naming other FtrackEntity objects are resolved first: waiting for them
 	// costs no request to ftrack.
-	parentPath, err := r.resolveNamedReferences(ctx, obj, want)
-	if err != nil {
+	if err := r.resolveNamedReferences(ctx, obj, want); err != nil {
 		return ctrl.Result{}, err
 	}
 	ec := r.entityClient(conn)
@@ -411,7 +410,6 @@ func (r *EntityReconciler) reconcileNormal(ctx context.Context, obj *v1alpha1.Ft
 	if err := r.reconcileEntity(ctx, ec, conn, obj, want, fresh); err != nil {
 		return ctrl.Result{}, err
 	}
-	obj.Status.Path = entityPath(obj, parentPath)
 	return ctrl.Result{RequeueAfter: conn.ResyncAfter()}, nil
 }
 
@@ -452,11 +450,10 @@ func (r *EntityReconciler) reconcileFinalizer(ctx context.Context, obj *v1alpha1
 	return r.Patch(ctx, obj, patch)
 }
 
-// resolveNamedReferences resolves references to other FtrackEntity objects and returns the
-// path of the parent when the parent is one.
-func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1alpha1.FtrackEntity, want *desiredEntity) (string, error) {
+// resolveNamedReferences resolves references to other FtrackEntity objects, and takes the
+// parent's path from its status when the parent is one.
+func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1alpha1.FtrackEntity, want *desiredEntity) error {
 	want.refs = map[string]resolvedRef{}
-	parentPath := ""
 	for _, rel := range sortedKeys(obj.Spec.References) {
 		ref := obj.Spec.References[rel]
 		if ref.Name == "" {
@@ -465,25 +462,25 @@ func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1al
 		var target v1alpha1.FtrackEntity
 		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, &target); err != nil {
 			if apierrors.IsNotFound(err) {
-				return "", &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: FtrackEntity %q does not exist yet", rel, ref.Name)}
+				return &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: FtrackEntity %q does not exist yet", rel, ref.Name)}
 			}
-			return "", err
+			return err
 		}
 		if err := want.es.checkReferenceType(rel, target.Spec.EntityType, fmt.Sprintf("FtrackEntity %q", ref.Name)); err != nil {
-			return "", err
+			return err
 		}
 		if !isReady(&target) {
-			return "", &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: waiting for FtrackEntity %q to be Ready", rel, ref.Name)}
+			return &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: waiting for FtrackEntity %q to be Ready", rel, ref.Name)}
 		}
 		if ConnectionKeyFor(target.Namespace, target.Spec.ConnectionRef) != ConnectionKeyFor(obj.Namespace, obj.Spec.ConnectionRef) {
-			return "", specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: FtrackEntity %q uses another connection", rel, ref.Name)
+			return specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: FtrackEntity %q uses another connection", rel, ref.Name)
 		}
 		want.refs[rel] = resolvedRef{id: target.Status.ID, typ: target.Spec.EntityType}
 		if rel == "parent" {
-			parentPath = target.Status.Path
+			want.parentPath = target.Status.Path
 		}
 	}
-	return parentPath, nil
+	return nil
 }
 
 // resolveRemoteReferences resolves references given by id or by query.
@@ -500,7 +497,10 @@ func (r *EntityReconciler) resolveRemoteReferences(ctx context.Context, ec entit
 			if found == nil {
 				return &waitError{reason: v1alpha1.ReasonReferenceNotFound, message: fmt.Sprintf("references.%s: no %s has id %q", rel, p.Ref, ref.ID), after: waitRequeue}
 			}
-			want.refs[rel] = resolvedRef{id: found.id, typ: found.typ}
+			want.refs[rel] = resolvedRef{id: found.id, typ: found.typ, path: found.path}
+			if rel == "parent" {
+				want.parentPath = found.path
+			}
 		case ref.Query != "":
 			found, err := ec.Query(ctx, ref.Query)
 			if err != nil {
@@ -809,7 +809,7 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec entityClient,
 		}
 		obj.Status.Ownership = v1alpha1.OwnershipCreated
 		if name, ok := want.attrs["name"].(string); ok {
-			obj.Status.Path = name
+			obj.Status.Path = entityPath(want.parentPath, name)
 		}
 		obj.Status.LastSyncTime = ptrTime(now)
 		markSynced(obj, v1alpha1.ReasonSynced, fmt.Sprintf("%s %s holds the spec", want.es.s.ID, want.id))
@@ -825,8 +825,11 @@ func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec entityClien
 	if have.typ != "" && !want.es.set.IsA(have.typ, want.es.s.ID) {
 		return specErrorf(v1alpha1.ReasonInvalidSpec, "the entity with id %s is a %s, not a %s", want.id, have.typ, want.es.s.ID)
 	}
-	if name, ok := have.attrs["name"].(string); ok {
-		obj.Status.Path = name
+	switch name, named := have.attrs["name"].(string); {
+	case have.path != "":
+		obj.Status.Path = have.path
+	case named:
+		obj.Status.Path = entityPath(want.parentPath, name)
 	}
 	switch {
 	case observe:
@@ -947,12 +950,9 @@ func (r *EntityReconciler) removeFinalizer(ctx context.Context, obj *v1alpha1.Ft
 	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
 }
 
-// entityPath returns project / … / name for status.path.
-func entityPath(obj *v1alpha1.FtrackEntity, parentPath string) string {
-	name := obj.Status.Path
-	if i := strings.LastIndex(name, " / "); i >= 0 {
-		name = name[i+3:]
-	}
+// entityPath returns parentPath / name for status.path, or name when the parent's path is
+// not known. An existing entity's path comes from its link instead (see Observe).
+func entityPath(parentPath, name string) string {
 	if parentPath == "" {
 		return name
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/schema"
 )
 
 // desiredEntity is an FtrackEntity's spec checked against the schema, with its references
@@ -21,6 +22,8 @@ type desiredEntity struct {
 	id    string
 	attrs map[string]any
 	refs  map[string]resolvedRef
+	// parentPath is the path of the parent (see entityPath), "" when unknown.
+	parentPath string
 	// custom are custom attribute values by key, with their configuration.
 	custom map[string]desiredCustom
 	// metadata includes the operator's managed-by marker when the operator owns the entity.
@@ -31,6 +34,8 @@ type desiredEntity struct {
 type resolvedRef struct {
 	id  string
 	typ string
+	// path is the entity's path in ftrack when it was read with its link.
+	path string
 }
 
 // desiredCustom is one custom attribute value and the configuration it belongs to.
@@ -46,12 +51,16 @@ type observedEntity struct {
 	refs     map[string]string
 	custom   map[string]any
 	metadata map[string]string
+	// path is project / … / name from the entity's link, "" for types without one.
+	path string
 }
 
-// foundEntity is an entity found by a query: its type and id.
+// foundEntity is an entity found by a query: its type and id, and its path when it was
+// read with its link.
 type foundEntity struct {
-	typ string
-	id  string
+	typ  string
+	id   string
+	path string
 }
 
 // entityClient is what the entity reconciler needs from ftrack. Implementations must keep
@@ -159,6 +168,7 @@ const configTTL = time.Minute
 // through the connection's CommitCoalescer.
 type ftrackEntityClient struct {
 	co      *CommitCoalescer
+	schemas *schema.Set
 	configs *configCache
 	lookups *lookupCache
 }
@@ -177,7 +187,7 @@ func connectionCoalescer(c *Connection) *CommitCoalescer {
 func newFtrackEntityClient(c *Connection) entityClient {
 	cache := connectionConfigCache(c)
 	lookups := c.LoadOrStore(lookupCacheKey{}, func() any { return &lookupCache{} }).(*lookupCache)
-	return &ftrackEntityClient{co: connectionCoalescer(c), configs: cache, lookups: lookups}
+	return &ftrackEntityClient{co: connectionCoalescer(c), schemas: c.Schemas(), configs: cache, lookups: lookups}
 }
 
 // projections are the attributes Observe reads for want.
@@ -185,6 +195,10 @@ func projections(want *desiredEntity) []string {
 	p := []string{"id"}
 	if _, ok := want.es.s.Property("name"); ok {
 		p = append(p, "name")
+	}
+	if hasLink(want.es.s) {
+		// The path rides on the same read: no request of its own.
+		p = append(p, "link")
 	}
 	for name := range want.attrs {
 		p = append(p, name)
@@ -228,6 +242,7 @@ func (c *ftrackEntityClient) Observe(ctx context.Context, want *desiredEntity) (
 	if n, ok := values["name"]; ok {
 		o.attrs["name"] = n
 	}
+	o.path = linkPath(values["link"])
 	for rel := range want.refs {
 		if fk := want.es.foreignKey(rel); fk != "" {
 			if v, ok := values[fk]; ok {
@@ -257,6 +272,38 @@ func (c *ftrackEntityClient) Observe(ctx context.Context, want *desiredEntity) (
 		}
 	}
 	return o, nil
+}
+
+// hasLink reports whether entities of s have ftrack's link: the list of {id, name, type}
+// from the project down to the entity.
+func hasLink(s *schema.Schema) bool {
+	_, ok := s.Property("link")
+	return ok
+}
+
+// linkPath formats a link value as "project / sequence / shot / task"; "" when the value is
+// not a link.
+func linkPath(v any) string {
+	items, ok := v.([]any)
+	if !ok || len(items) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(items))
+	for _, item := range items {
+		var name any
+		switch x := item.(type) {
+		case map[string]any:
+			name = x["name"]
+		case *ftrack.Entity:
+			name = x.Values()["name"]
+		}
+		n, ok := name.(string)
+		if !ok {
+			return ""
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, " / ")
 }
 
 // collectionItems returns the entities of a collection value.
@@ -385,11 +432,16 @@ func (c *ftrackEntityClient) Lookup(ctx context.Context, base, id string) (*foun
 	if f, ok := c.lookups.get(base, id); ok {
 		return &f, nil
 	}
-	e, err := c.co.Read(ctx, base, []string{"id"}, id)
+	projections := []string{"id"}
+	if s, ok := c.schemas.Get(base); ok && hasLink(s) {
+		// A parent's path comes with the lookup that resolves it.
+		projections = append(projections, "link")
+	}
+	e, err := c.co.Read(ctx, base, projections, id)
 	if err != nil || e == nil {
 		return nil, err
 	}
-	f := foundEntity{typ: e.EntityType(), id: e.ID()}
+	f := foundEntity{typ: e.EntityType(), id: e.ID(), path: linkPath(e.Values()["link"])}
 	c.lookups.put(base, f)
 	return &f, nil
 }

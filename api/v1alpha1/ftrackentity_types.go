@@ -214,9 +214,9 @@ type FtrackEntityStatus struct {
 	// ID is the ftrack id of the managed entity.
 	// +optional
 	ID string `json:"id,omitempty"`
-	// Path is the entity's place in ftrack: project / … / name. It is built from the
-	// parents that references.parent names as FtrackEntity objects; a parent given by id or
-	// query contributes nothing, so the path then starts below it.
+	// Path is the entity's place in ftrack: project / … / name, read from the entity's
+	// link in ftrack whatever way its parent is named. Types without a link (statuses,
+	// users, configurations) show their name.
 	// +optional
 	Path string `json:"path,omitempty"`
 	// Ownership is how the operator came to manage the entity: Created, Adopted or Observed.
