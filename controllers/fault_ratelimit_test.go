@@ -12,12 +12,6 @@ import (
 // that connection before the hint has passed; afterwards the work completes.
 func TestFaultRateLimitHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
-	// Known failure: only the reconcile that got the 429 waits (RequeueAfter); the other
-	// reconciles of the connection go on sending at once (a dozen requests within 650 ms in
-	// the last run). The fix belongs in the connection's transport (budgetTransport in
-	// metrics.go): remember "not before now+Retry-After" per connection on a 429 and wait for
-	// it before every request. Remove this skip with that fix.
-	t.Skip("known failure: a 429 holds back only the reconcile that received it, not the connection")
 	const (
 		n          = 20
 		retryAfter = 3 * time.Second
