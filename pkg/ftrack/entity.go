@@ -523,6 +523,10 @@ func primaryString(v any) string {
 		return "False"
 	case jsonNullType:
 		return "None"
+	case *Entity, *Collection:
+		// Never formatted through String: that would take the session lock, which callers
+		// may hold. A key holding one is refused when decoded.
+		return fmt.Sprintf("<%T>", x)
 	default:
 		return fmt.Sprint(x)
 	}

@@ -92,6 +92,9 @@ func (s *Session) mergeEntityPairs(typeName string, pairs []jsonPair) (any, erro
 		found := false
 		for _, p := range pairs {
 			if p.key == a.name {
+				if !isScalarKey(p.val) {
+					return nil, fmt.Errorf("%s.%s is a primary key but holds a %s, not a scalar", typeName, a.name, describeJSON(p.val))
+				}
 				id.Key[i] = primaryString(p.val)
 				found = true
 				break
@@ -209,4 +212,30 @@ func (e *Entity) encodedValues() map[string]any {
 		}
 	}
 	return m
+}
+
+// isScalarKey reports whether v can be a primary-key value: a string, a number or a boolean.
+// An entity or a collection cannot; formatting one would also take the session lock that the
+// decoder already holds.
+func isScalarKey(v any) bool {
+	switch v.(type) {
+	case string, float64, int64, int, bool, nil, jsonNullType:
+		return true
+	}
+	return false
+}
+
+// describeJSON names the kind of a decoded value for an error message.
+func describeJSON(v any) string {
+	switch v.(type) {
+	case *Entity:
+		return "entity"
+	case []any, *Collection:
+		return "list"
+	case map[string]any:
+		return "object"
+	case nil, jsonNullType:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
 }

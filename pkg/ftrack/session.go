@@ -483,20 +483,20 @@ func (s *Session) checkError(resp *http.Response, data []byte) error {
 			}
 		}
 	}
+	// Raw text from the server is redacted before it is cut, so that no part of the API key
+	// can survive at the cut.
 	if serr == nil && resp.StatusCode >= 400 {
-		msg := strings.TrimSpace(string(data))
-		if len(msg) > 512 {
-			msg = msg[:512] + "…"
-		}
-		serr = &ServerError{Content: msg, StatusCode: resp.StatusCode}
+		serr = &ServerError{Content: truncate(redact(strings.TrimSpace(string(data)), s.apiKey), 512), StatusCode: resp.StatusCode}
 	}
 	if serr == nil {
 		if len(trimmed) > 0 && trimmed[0] == '{' {
-			return &ServerError{Content: "Server reported error in unexpected format. Raw error was: " + truncate(string(trimmed), 512), StatusCode: resp.StatusCode}
+			return &ServerError{Content: "Server reported error in unexpected format. Raw error was: " + truncate(redact(string(trimmed), s.apiKey), 512), StatusCode: resp.StatusCode}
 		}
 		return nil
 	}
 	serr.Content = redact(serr.Content, s.apiKey)
+	serr.Exception = redact(serr.Exception, s.apiKey)
+	serr.ErrorCode = redact(serr.ErrorCode, s.apiKey)
 	if resp.StatusCode == http.StatusTooManyRequests {
 		return &RateLimitError{RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), Server: serr}
 	}
