@@ -2,16 +2,20 @@ package controllers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 )
 
 // Metric label values for requests whose batch actions are not one kind.
@@ -93,15 +97,51 @@ func forgetConnectionMetrics(connection string) {
 // request of the session, the event hub's included, first waits for the connection's request
 // budget, then is counted and timed. It sees the requests after the session added the
 // credentials headers and never records a header.
+//
+// A 429 answer holds the whole connection back: no request of the session, whichever
+// reconcile or the event hub sends it, leaves before the server's Retry-After hint has passed.
 type budgetTransport struct {
 	connection string
 	limiter    *rate.Limiter
 	base       http.RoundTripper
+	// holdUntil is the Unix time in nanoseconds before which no request may leave.
+	holdUntil atomic.Int64
+}
+
+// hold makes requests wait until at least until.
+func (t *budgetTransport) hold(until time.Time) {
+	for {
+		cur := t.holdUntil.Load()
+		if until.UnixNano() <= cur || t.holdUntil.CompareAndSwap(cur, until.UnixNano()) {
+			return
+		}
+	}
+}
+
+// waitHold waits for a Retry-After hold to pass, or for ctx.
+func (t *budgetTransport) waitHold(ctx context.Context) error {
+	for {
+		d := time.Until(time.Unix(0, t.holdUntil.Load()))
+		if d <= 0 {
+			return nil
+		}
+		timer := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
+	if err := t.waitHold(req.Context()); err != nil {
+		ftrackRequests.WithLabelValues(t.connection, requestAction(req), StatusError).Inc()
+		return nil, err
+	}
 	if err := t.limiter.Wait(req.Context()); err != nil {
 		ftrackRequests.WithLabelValues(t.connection, requestAction(req), StatusError).Inc()
 		return nil, err
@@ -115,6 +155,11 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	status := StatusError
 	if err == nil {
 		status = strconv.Itoa(resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if d := ftrack.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
+				t.hold(time.Now().Add(d))
+			}
+		}
 	}
 	ftrackRequests.WithLabelValues(t.connection, action, status).Inc()
 	return resp, err

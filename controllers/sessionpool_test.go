@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,5 +217,51 @@ func TestBudgetTransportCountsEveryRequest(t *testing.T) {
 	}
 	if got := counterValue(ftrackRequests.WithLabelValues("test/budget", ActionEventHub, StatusError)) - failed0; got != 1 {
 		t.Errorf("ftrack_requests_total{status=error} grew by %v, want 1", got)
+	}
+}
+
+func TestBudgetTransportHoldsTheConnectionAfterRetryAfter(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, time.Now())
+		first := len(seen) == 1
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	}))
+	defer srv.Close()
+	tr := &budgetTransport{connection: "test/hold", limiter: rate.NewLimiter(rate.Inf, 1), base: srv.Client().Transport}
+	hc := &http.Client{Transport: tr}
+	get := func() {
+		resp, err := hc.Get(srv.URL + "/api")
+		if err != nil {
+			t.Errorf("request: %v", err)
+			return
+		}
+		resp.Body.Close()
+	}
+	get() // answered 429 with Retry-After: 1
+	answered := time.Now()
+	// Three requests from different callers, as from different reconciles: none may reach the
+	// server before the hint has passed.
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(get)
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 4 {
+		t.Fatalf("the server saw %d requests, want 4", len(seen))
+	}
+	for i, at := range seen[1:] {
+		if early := answered.Add(time.Second).Sub(at); early > 50*time.Millisecond {
+			t.Errorf("request %d reached the server %v before the Retry-After hint had passed", i+2, early)
+		}
 	}
 }

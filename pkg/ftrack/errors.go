@@ -160,6 +160,10 @@ func (e *AttributeError) Error() string {
 func (e *AttributeError) Unwrap() error { return e.Err }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
+// ParseRetryAfter reads a Retry-After header value, in seconds or as an HTTP date, as the time
+// to wait from now; zero when the value is empty, negative, in the past or unreadable.
+func ParseRetryAfter(v string, now time.Time) time.Duration { return parseRetryAfter(v, now) }
+
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
