@@ -206,7 +206,7 @@ func customAttributeConnection(o client.Object) []string {
 }
 
 // customAttributeWaiters maps a custom attribute configuration that is Ready to the objects
-// of its connection that wait for a custom attribute, and drops the connection's cached
+// of its connection that set custom attributes and are not Ready, and drops the connection's cached
 // configurations so that they see the new one at once.
 func (r *EntityReconciler) customAttributeWaiters(ctx context.Context, o client.Object) []reconcile.Request {
 	e, ok := o.(*v1alpha1.FtrackEntity)
@@ -227,8 +227,10 @@ func (r *EntityReconciler) customAttributeWaiters(ctx context.Context, o client.
 	var out []reconcile.Request
 	for i := range list.Items {
 		w := &list.Items[i]
-		c := meta.FindStatusCondition(w.Status.Conditions, v1alpha1.ConditionReconciling)
-		if c == nil || c.Status != metav1.ConditionTrue || c.Reason != v1alpha1.ReasonCustomAttributeNotFound {
+		// Every object that is not Ready is woken, not only those whose status already says
+		// CustomAttributeNotFound: a reconcile that found the key missing may not have
+		// written its status yet, and a did-you-mean may be answered by the new key.
+		if isReady(w) {
 			continue
 		}
 		if r.Filter != nil && !r.Filter(w) {
