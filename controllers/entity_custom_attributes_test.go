@@ -101,3 +101,35 @@ func TestCloseKey(t *testing.T) {
 		})
 	}
 }
+
+func TestCustomAttributeBackoffGrows(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	waiting := func(since time.Duration, reason string) *v1alpha1.FtrackEntity {
+		e := &v1alpha1.FtrackEntity{}
+		e.Status.Conditions = []metav1.Condition{{
+			Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reason,
+			LastTransitionTime: metav1.NewTime(now.Add(-since)),
+		}}
+		return e
+	}
+	tests := map[string]struct {
+		reason string
+		obj    *v1alpha1.FtrackEntity
+		want   time.Duration
+	}{
+		"First":    {reason: "the first wait is the shortest", obj: &v1alpha1.FtrackEntity{}, want: customAttributeWaitMin},
+		"Other":    {reason: "a wait for something else starts afresh", obj: waiting(time.Hour, v1alpha1.ReasonReferenceNotReady), want: customAttributeWaitMin},
+		"Grows":    {reason: "the wait grows with the time waited", obj: waiting(3*time.Minute, v1alpha1.ReasonCustomAttributeNotFound), want: 3 * time.Minute},
+		"Bounded":  {reason: "the wait is bounded", obj: waiting(5*time.Hour, v1alpha1.ReasonCustomAttributeNotFound), want: customAttributeWaitMax},
+		"TooEarly": {reason: "never shorter than the minimum", obj: waiting(time.Second, v1alpha1.ReasonCustomAttributeNotFound), want: customAttributeWaitMin},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tc.want, customAttributeBackoff(tc.obj, now)); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
