@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 )
 
@@ -19,6 +21,9 @@ const (
 	// DefaultCoalesceWindow is how long the coalescer waits for more operations after the
 	// first one of a batch arrived.
 	DefaultCoalesceWindow = 20 * time.Millisecond
+	// DefaultMaxCoalesceWindow is the longest a busy connection gathers a batch (see
+	// CommitCoalescer).
+	DefaultMaxCoalesceWindow = 500 * time.Millisecond
 	// DefaultMaxBatchOperations is the largest number of operations sent in one request.
 	DefaultMaxBatchOperations = 250
 	// DefaultMaxReadIDs is the largest number of ids read by one query.
@@ -44,10 +49,22 @@ type BatchFunc func(ctx context.Context, batch []map[string]any) ([]any, error)
 // only its own caller. Reads of entities by id are merged into one query per entity type and
 // projection (`select … from T where id in (…)`).
 //
+// The window adapts to the load. When it ends, the coalescer keeps gathering for another
+// window, up to the maximum window, while the connection is busy: the request budget has no
+// token now (the batch would only wait for it in the transport), or the previous batch
+// carried several units and more work arrived during the last window (a bulk change is
+// under way). A batch that is full leaves at once. When work stops arriving, or batches
+// carry a single unit, the short window applies again: a lone change leaves after one window.
+//
 // A CommitCoalescer is safe for concurrent use. Close it when its connection goes.
 type CommitCoalescer struct {
-	call    BatchFunc
-	window  time.Duration
+	call   BatchFunc
+	window time.Duration
+	// maxWindow bounds how long a busy connection gathers one batch.
+	maxWindow time.Duration
+	// limiter, when set, is the connection's request budget: while it has no token, the
+	// batch keeps gathering.
+	limiter *rate.Limiter
 	maxOps  int
 	maxRead int
 	// maxInFlight bounds the batches under way.
@@ -61,6 +78,12 @@ type CommitCoalescer struct {
 	nOps     int
 	inFlight int
 	timer    *time.Timer
+	// started is when the first pending unit of the next batch arrived.
+	started time.Time
+	// opsAtTick is the pending operation count when the window last began.
+	opsAtTick int
+	// lastUnits is the number of units the previous batch carried.
+	lastUnits int
 	// pausedUntil holds every batch back after the server answered 429 with a
 	// Retry-After hint: nothing of this connection is sent before it passes.
 	pausedUntil time.Time
@@ -78,6 +101,37 @@ func WithCoalesceWindow(d time.Duration) CoalescerOption {
 	return func(c *CommitCoalescer) {
 		if d > 0 {
 			c.window = d
+		}
+	}
+}
+
+// WithMaxCoalesceWindow sets the longest a busy connection gathers one batch (default
+// DefaultMaxCoalesceWindow). A value not above the window turns the adaptation off; a value
+// not above zero is ignored.
+func WithMaxCoalesceWindow(d time.Duration) CoalescerOption {
+	return func(c *CommitCoalescer) {
+		if d > 0 {
+			c.maxWindow = d
+		}
+	}
+}
+
+// WithLimiter gives the coalescer the connection's request budget, the limiter its
+// transport waits on: while it has no token, batches keep gathering. Nil is ignored.
+func WithLimiter(l *rate.Limiter) CoalescerOption {
+	return func(c *CommitCoalescer) {
+		if l != nil {
+			c.limiter = l
+		}
+	}
+}
+
+// WithMaxInFlight sets how many batches may be under way at once (default
+// DefaultMaxInFlight); a value not above zero is ignored.
+func WithMaxInFlight(n int) CoalescerOption {
+	return func(c *CommitCoalescer) {
+		if n > 0 {
+			c.maxInFlight = n
 		}
 	}
 }
@@ -104,6 +158,7 @@ func NewCommitCoalescer(call BatchFunc, opts ...CoalescerOption) *CommitCoalesce
 	c := &CommitCoalescer{
 		call:        call,
 		window:      DefaultCoalesceWindow,
+		maxWindow:   DefaultMaxCoalesceWindow,
 		maxOps:      DefaultMaxBatchOperations,
 		maxRead:     DefaultMaxReadIDs,
 		maxInFlight: DefaultMaxInFlight,
@@ -224,6 +279,10 @@ func (c *CommitCoalescer) armLocked() {
 		return
 	}
 	if c.timer == nil {
+		if c.started.IsZero() {
+			c.started = time.Now()
+		}
+		c.opsAtTick = c.nOps
 		c.timer = time.AfterFunc(c.window, c.flush)
 	}
 }
@@ -232,7 +291,30 @@ func (c *CommitCoalescer) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.timer = nil
+	if d := c.extendLocked(); d > 0 {
+		c.opsAtTick = c.nOps
+		c.timer = time.AfterFunc(d, c.flush)
+		return
+	}
 	c.flushLocked(false)
+}
+
+// extendLocked returns how much longer the pending batch should gather, or 0 when it
+// should leave now.
+func (c *CommitCoalescer) extendLocked() time.Duration {
+	if c.closed || len(c.pending) == 0 || c.started.IsZero() {
+		return 0
+	}
+	left := c.maxWindow - time.Since(c.started)
+	if left <= 0 {
+		return 0
+	}
+	budgetEmpty := c.limiter != nil && c.limiter.Tokens() < 1
+	bulk := c.lastUnits > 1 && c.nOps > c.opsAtTick
+	if !budgetEmpty && !bulk {
+		return 0
+	}
+	return min(c.window, left)
 }
 
 // flushLocked hands the pending units to a sender goroutine, unless maxInFlight batches
@@ -249,6 +331,7 @@ func (c *CommitCoalescer) flushLocked(force bool) {
 	units := c.pending
 	c.pending = nil
 	c.nOps = 0
+	c.started = time.Time{}
 	// Reads of a group flushed now cannot take more ids.
 	for _, u := range units {
 		if u.read != nil && c.reads[u.read.key] == u.read {
@@ -257,6 +340,14 @@ func (c *CommitCoalescer) flushLocked(force bool) {
 	}
 	if len(units) == 0 {
 		return
+	}
+	c.lastUnits = 0
+	for _, u := range units {
+		if u.read != nil {
+			c.lastUnits += len(u.read.waiters)
+		} else {
+			c.lastUnits++
+		}
 	}
 	c.inFlight++
 	c.wg.Add(1)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
 
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
@@ -243,5 +244,163 @@ func TestCommitCoalescerHonoursRetryAfter(t *testing.T) {
 	}
 	if gap := reqs[1].Time.Sub(reqs[0].Time); gap < hint-100*time.Millisecond {
 		t.Errorf("the next request came %s after the 429, want at least the %s hint", gap, hint)
+	}
+}
+
+// budgetCall sends batches with s.Call after waiting for l, as the budget transport of a
+// pooled connection does.
+func budgetCall(s *ftrack.Session, l *rate.Limiter) BatchFunc {
+	return func(ctx context.Context, batch []map[string]any) ([]any, error) {
+		if err := l.Wait(ctx); err != nil {
+			return nil, err
+		}
+		return s.Call(ctx, batch)
+	}
+}
+
+// TestCommitCoalescerAdaptiveWindow sends the same stream of creates, arriving one every
+// 5 ms, through a coalescer with the fixed short window and through one whose window adapts,
+// both under an exhausted request budget, and compares the requests each took.
+func TestCommitCoalescerAdaptiveWindow(t *testing.T) {
+	t.Parallel()
+	const (
+		n   = 60
+		gap = 5 * time.Millisecond
+	)
+	run := func(t *testing.T, prefix string, adaptive bool) int {
+		srv, s := newEmulatorSession(t)
+		l := rate.NewLimiter(50, 1)
+		l.Allow() // The budget starts exhausted.
+		opts := []CoalescerOption{WithMaxCoalesceWindow(DefaultCoalesceWindow)}
+		if adaptive {
+			opts = []CoalescerOption{WithLimiter(l)}
+		}
+		c := NewCommitCoalescer(budgetCall(s, l), opts...)
+		t.Cleanup(func() { _ = c.Close() })
+		tick := time.NewTicker(gap)
+		defer tick.Stop()
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		begin := time.Now()
+		for i := range n {
+			if i > 0 {
+				<-tick.C
+			}
+			wg.Go(func() {
+				if _, err := c.Do(t.Context(), createProjectOp(fmt.Sprintf("00000000-0000-4000-%s-%012d", prefix, i), fmt.Sprintf("%s-%d", prefix, i))); err != nil {
+					failed.Add(1)
+				}
+			})
+		}
+		t.Logf("%d creates arrived in %s", n, time.Since(begin))
+		wg.Wait()
+		if f := failed.Load(); f != 0 {
+			t.Fatalf("%d of %d creates failed", f, n)
+		}
+		if got := srv.Count("Project"); got != n {
+			t.Fatalf("projects stored = %d, want %d", got, n)
+		}
+		return len(srv.Requests())
+	}
+	fixed := run(t, "d000", false)
+	adaptive := run(t, "e000", true)
+	t.Logf("%d creates under an exhausted budget: fixed window %d requests, adaptive window %d requests", n, fixed, adaptive)
+	if adaptive*2 > fixed {
+		t.Errorf("adaptive window took %d requests, fixed window %d: want at most half", adaptive, fixed)
+	}
+}
+
+// TestCommitCoalescerLoneOperationIsPrompt checks that a single operation leaves within the
+// short window when the connection is idle, also right after a bulk batch.
+func TestCommitCoalescerLoneOperationIsPrompt(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		reason string
+		bulk   int
+	}{
+		"Idle": {
+			reason: "an idle coalescer with budget to spare sends a lone operation after the short window",
+		},
+		"AfterBulk": {
+			reason: "once a bulk change stopped arriving, a lone operation does not wait for the maximum window",
+			bulk:   10,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv, s := newEmulatorSession(t)
+			l := rate.NewLimiter(100, 100)
+			c := NewCommitCoalescer(budgetCall(s, l), WithLimiter(l), WithMaxCoalesceWindow(2*time.Second))
+			t.Cleanup(func() { _ = c.Close() })
+			var wg sync.WaitGroup
+			for i := range tc.bulk {
+				wg.Go(func() {
+					if _, err := c.Do(t.Context(), createProjectOp(fmt.Sprintf("00000000-0000-4000-f100-%012d", i), fmt.Sprintf("bulk%d", i))); err != nil {
+						t.Errorf("bulk Do %d: %v", i, err)
+					}
+				})
+			}
+			wg.Wait()
+			srv.ResetRequests()
+			start := time.Now()
+			if _, err := c.Do(t.Context(), createProjectOp("00000000-0000-4000-f000-000000000001", "lone")); err != nil {
+				t.Fatalf("%s: Do: %v", tc.reason, err)
+			}
+			took := time.Since(start)
+			if got := len(srv.Requests()); got != 1 {
+				t.Errorf("%s: requests = %d, want 1", tc.reason, got)
+			}
+			if took >= 200*time.Millisecond {
+				t.Errorf("%s: the operation took %s, want under 200ms", tc.reason, took)
+			}
+		})
+	}
+}
+
+func TestCoalescerOptions(t *testing.T) {
+	t.Parallel()
+	type settings struct {
+		Window, MaxWindow   time.Duration
+		MaxOps, MaxInFlight int
+		Limiter             bool
+	}
+	defaults := settings{Window: DefaultCoalesceWindow, MaxWindow: DefaultMaxCoalesceWindow, MaxOps: DefaultMaxBatchOperations, MaxInFlight: DefaultMaxInFlight}
+	tests := map[string]struct {
+		reason string
+		opts   []CoalescerOption
+		want   settings
+	}{
+		"Defaults": {
+			reason: "without options the defaults apply",
+			want:   defaults,
+		},
+		"Invalid": {
+			reason: "values not above zero and a nil limiter are ignored",
+			opts: []CoalescerOption{
+				WithCoalesceWindow(0), WithMaxCoalesceWindow(-time.Second), WithMaxBatchOperations(0),
+				WithMaxInFlight(-1), WithLimiter(nil),
+			},
+			want: defaults,
+		},
+		"Valid": {
+			reason: "valid values are taken",
+			opts: []CoalescerOption{
+				WithCoalesceWindow(5 * time.Millisecond), WithMaxCoalesceWindow(time.Second), WithMaxBatchOperations(1),
+				WithMaxInFlight(64), WithLimiter(rate.NewLimiter(1, 1)),
+			},
+			want: settings{Window: 5 * time.Millisecond, MaxWindow: time.Second, MaxOps: 1, MaxInFlight: 64, Limiter: true},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := NewCommitCoalescer(nil, tc.opts...)
+			t.Cleanup(func() { _ = c.Close() })
+			got := settings{Window: c.window, MaxWindow: c.maxWindow, MaxOps: c.maxOps, MaxInFlight: c.maxInFlight, Limiter: c.limiter != nil}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s: settings (-want +got):\n%s", tc.reason, diff)
+			}
+		})
 	}
 }

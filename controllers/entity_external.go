@@ -173,21 +173,28 @@ type ftrackEntityClient struct {
 	lookups *lookupCache
 }
 
-// connectionCoalescer returns the connection's CommitCoalescer, making it on first use.
-func connectionCoalescer(c *Connection) *CommitCoalescer {
+// connectionCoalescer returns the connection's CommitCoalescer, making it on first use. The
+// coalescer watches the connection's request budget; opts apply after the defaults (they
+// only count when the coalescer is made).
+func connectionCoalescer(c *Connection, opts ...CoalescerOption) *CommitCoalescer {
 	label := c.Key().String()
 	return c.LoadOrStore(coalescerKey{}, func() any {
-		return NewCommitCoalescer(c.Session().Call, WithBatchObserver(func(n int) {
-			batchOperations.WithLabelValues(label).Observe(float64(n))
-		}))
+		all := []CoalescerOption{
+			WithLimiter(c.Limiter()),
+			WithBatchObserver(func(n int) {
+				batchOperations.WithLabelValues(label).Observe(float64(n))
+			}),
+		}
+		return NewCommitCoalescer(c.Session().Call, append(all, opts...)...)
 	}).(*CommitCoalescer)
 }
 
-// newFtrackEntityClient returns the entityClient of a pooled connection.
-func newFtrackEntityClient(c *Connection) entityClient {
+// newFtrackEntityClient returns the entityClient of a pooled connection; opts configure the
+// connection's coalescer when this call makes it.
+func newFtrackEntityClient(c *Connection, opts ...CoalescerOption) entityClient {
 	cache := connectionConfigCache(c)
 	lookups := c.LoadOrStore(lookupCacheKey{}, func() any { return &lookupCache{} }).(*lookupCache)
-	return &ftrackEntityClient{co: connectionCoalescer(c), schemas: c.Schemas(), configs: cache, lookups: lookups}
+	return &ftrackEntityClient{co: connectionCoalescer(c, opts...), schemas: c.Schemas(), configs: cache, lookups: lookups}
 }
 
 // projections are the attributes Observe reads for want.
