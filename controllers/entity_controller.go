@@ -77,6 +77,10 @@ type EntityReconciler struct {
 	// MaxConcurrentReconciles bounds the reconciles running at once; 0 means the manager's
 	// default. Concurrent reconciles of one connection share its batches.
 	MaxConcurrentReconciles int
+	// CoalescerOptions tune the commit coalescer of each connection, for example
+	// WithMaxBatchOperations(1) and WithMaxInFlight(n) to measure the operator without batching.
+	// They take effect when a connection's coalescer is made.
+	CoalescerOptions []CoalescerOption
 
 	states entityStates
 	// synced remembers the generation each object was last synced at: the cache may not
@@ -417,7 +421,7 @@ func (r *EntityReconciler) reconcileNormal(ctx context.Context, obj *v1alpha1.Ft
 
 // entityClient returns the entityClient of conn.
 func (r *EntityReconciler) entityClient(conn *Connection) entityClient {
-	return newFtrackEntityClient(conn)
+	return newFtrackEntityClient(conn, r.CoalescerOptions...)
 }
 
 // connectionWait maps an Acquire error to a wait: the pool announces when a connection
