@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +97,40 @@ func TestParseFlags(t *testing.T) {
 				if diff := cmp.Diff(tc.sizes, o.Sizes); diff != "" {
 					t.Errorf("%s: sizes (-want +got):\n%s", tc.reason, diff)
 				}
+			}
+		})
+	}
+}
+
+func TestPrintTableBatchingOff(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		reason string
+		off    *BulkBaseline
+		want   []string
+	}{
+		"Measured": {
+			reason: "the baseline's requests and both ratios are printed",
+			off:    &BulkBaseline{OperatorSeconds: 80, Requests: 2000, RequestsPerEntity: 2, TimeRatio: 0.5, RequestRatio: 0.1},
+			want:   []string{"batching off: 2000 (2.0000 per entity)", "time 0.50×, requests 0.100×", "batching off: all Ready after 80.0 s"},
+		},
+		"NotMeasured": {
+			reason: "without the baseline the table says so",
+			want:   []string{"batching off: not measured"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var sb strings.Builder
+			printTable(&sb, &results{Bulk: []BulkResult{{N: 1000, FloorSeconds: 10, OperatorSeconds: 40, Ratio: 4, Requests: 200, RequestsPerEntity: 0.2, BatchingOff: tc.off}}})
+			for _, w := range tc.want {
+				if !strings.Contains(sb.String(), w) {
+					t.Errorf("%s: the table lacks %q:\n%s", tc.reason, w, sb.String())
+				}
+			}
+			if tc.off == nil && strings.Contains(sb.String(), "batched / batching off") {
+				t.Errorf("%s: a ratio line without a baseline:\n%s", tc.reason, sb.String())
 			}
 		})
 	}

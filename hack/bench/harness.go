@@ -53,8 +53,10 @@ type managerHandle struct {
 }
 
 // startManager runs the operator's reconcilers (the same set newManager registers) in a
-// manager that watches only namespaces.
-func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namespaces []string) (*managerHandle, error) {
+// manager that watches only namespaces. coalescer, when not empty, tunes the connections'
+// commit coalescers (the entity reconciler is then built here as SetupEntities builds it,
+// with CoalescerOptions set).
+func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namespaces []string, coalescer ...controllers.CoalescerOption) (*managerHandle, error) {
 	skip := true
 	nsCfg := map[string]cache.Config{}
 	for _, ns := range namespaces {
@@ -74,8 +76,21 @@ func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namesp
 	if err != nil {
 		return nil, err
 	}
-	if err := controllers.SetupEntities(mgr, conns); err != nil {
-		return nil, err
+	if len(coalescer) == 0 {
+		if err := controllers.SetupEntities(mgr, conns); err != nil {
+			return nil, err
+		}
+	} else {
+		r := &controllers.EntityReconciler{
+			Client:           mgr.GetClient(),
+			Pool:             conns.Pool,
+			Bridge:           conns.Bridge,
+			Recorder:         mgr.GetEventRecorder("ftrack-operator"),
+			CoalescerOptions: coalescer,
+		}
+		if err := r.SetupWithManager(mgr); err != nil {
+			return nil, err
+		}
 	}
 	tracker := newReadyTracker()
 	inf, err := mgr.GetCache().GetInformer(ctx, &v1alpha1.FtrackEntity{})

@@ -16,9 +16,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/controllers"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
@@ -26,6 +28,7 @@ import (
 // bench is one run: the control plane, the emulator, the manager and the results.
 type bench struct {
 	opts     options
+	cfg      *rest.Config
 	k8s      client.Client
 	emulator *ftracktest.Server
 	mgr      *managerHandle
@@ -58,15 +61,30 @@ type BulkResult struct {
 	RequestsPerEntity float64 `json:"requestsPerEntity"`
 	// Operations counts the operations of those requests by action.
 	Operations map[string]int `json:"operations"`
-	// BatchingOff is the baseline with the commit coalescer switched off, when the operator
-	// has a switch for it.
+	// BatchingOff is the same show converged by a second manager whose commit coalescers
+	// send one operation per request, with as many requests in flight as reconciles; nil
+	// when not measured.
 	BatchingOff *BulkBaseline `json:"batchingOff,omitempty"`
 }
 
-// BulkBaseline is a bulk run of another configuration.
+// BulkBaseline is a bulk run of the same show in another configuration, in the same process
+// run, right after the measured one.
 type BulkBaseline struct {
-	Measured bool   `json:"measured"`
-	Note     string `json:"note"`
+	// Config describes the configuration.
+	Config string `json:"config"`
+	// OperatorSeconds is the time from the first create until the last object is Ready.
+	OperatorSeconds float64 `json:"operatorSeconds"`
+	// Requests is the number of /api requests until the operator went quiet.
+	Requests int `json:"requests"`
+	// RequestsPerEntity is Requests / N.
+	RequestsPerEntity float64 `json:"requestsPerEntity"`
+	// Operations counts the operations of those requests by action.
+	Operations map[string]int `json:"operations"`
+	// TimeRatio is the measured run's OperatorSeconds / this OperatorSeconds (batched
+	// against unbatched: below 1 means the measured run was faster).
+	TimeRatio float64 `json:"timeRatio"`
+	// RequestRatio is the measured run's Requests / these Requests.
+	RequestRatio float64 `json:"requestRatio"`
 }
 
 // IdleResult is the cost of keeping converged entities in sync when nothing changes.
@@ -127,10 +145,6 @@ type results struct {
 	Started  time.Time     `json:"started"`
 	Seconds  float64       `json:"seconds"`
 }
-
-// batchingOffNote says why there is no batching-off baseline.
-const batchingOffNote = "not measured: the CommitCoalescer has no switch reachable from outside package controllers " +
-	"(connectionCoalescer in controllers/entity_external.go builds it with fixed options)"
 
 // runBulk measures the floor and the operator for n objects.
 func (b *bench) runBulk(ctx context.Context, n int) error {
@@ -203,12 +217,68 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 	res := BulkResult{
 		N: n, FloorSeconds: floor.Seconds(), OperatorSeconds: op.Seconds(), Ratio: op.Seconds() / floor.Seconds(),
 		QuietSeconds: quiet.Seconds(), RequestsUntilReady: untilReady, Requests: len(reqs), RequestsPerEntity: float64(len(reqs)) / float64(n), Operations: ops,
-		BatchingOff: &BulkBaseline{Note: batchingOffNote},
 	}
-	b.results.Bulk = append(b.results.Bulk, res)
 	b.logf("bulk %d: creates done after %s, all Ready after %s (%.2f× the floor), quiet after %s, %d requests (%.4f per entity; %d until Ready); operations %v",
 		n, created.Round(time.Millisecond), op.Round(time.Millisecond), res.Ratio, quiet.Round(time.Millisecond), res.Requests, res.RequestsPerEntity, untilReady, ops)
+	if b.opts.BatchingOff {
+		off, err := b.runBulkUnbatched(ctx, n)
+		if err != nil {
+			return fmt.Errorf("batching off: %w", err)
+		}
+		off.TimeRatio = res.OperatorSeconds / off.OperatorSeconds
+		off.RequestRatio = float64(res.Requests) / float64(off.Requests)
+		res.BatchingOff = off
+		b.logf("bulk %d, batching off: all Ready after %.1f s with %d requests; batched/unbatched: time %.2f, requests %.3f",
+			n, off.OperatorSeconds, off.Requests, off.TimeRatio, off.RequestRatio)
+	}
+	b.results.Bulk = append(b.results.Bulk, res)
 	return nil
+}
+
+// runBulkUnbatched converges the same show again, in namespace bench-off-n under a project
+// of its own, with a second manager whose coalescers send one operation per request and
+// allow as many requests in flight as reconciles. The first manager is idle meanwhile; the
+// second is stopped afterwards, so its objects count in no later scenario.
+func (b *bench) runBulkUnbatched(ctx context.Context, n int) (_ *BulkBaseline, err error) {
+	ns := fmt.Sprintf("bench-off-%d", n)
+	if err := createNamespace(ctx, b.k8s, ns); err != nil {
+		return nil, err
+	}
+	mgr, err := startManager(ctx, b.cfg, b.opts.Concurrency, []string{ns},
+		controllers.WithMaxBatchOperations(1), controllers.WithMaxInFlight(b.opts.Concurrency))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, mgr.stop()) }()
+	if err := createConnection(ctx, b.k8s, ns, b.emulator.URL, b.opts.RPS, b.opts.Burst, nil); err != nil {
+		return nil, err
+	}
+	if err := waitConnection(ctx, b.k8s, ns, true); err != nil {
+		return nil, err
+	}
+	b.emulator.ResetRequests()
+	objs := showObjects(ns, fmt.Sprintf("show%doff", n), n)
+	start := time.Now()
+	if err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
+		return b.k8s.Create(ctx, o)
+	}); err != nil {
+		return nil, err
+	}
+	last, err := mgr.ready.waitReady(ctx, ns, n, b.opts.PhaseTimeout)
+	if err != nil {
+		return nil, err
+	}
+	op := last.Sub(start)
+	b.logf("bulk %d, batching off: all Ready after %s; waiting for the operator to go quiet", n, op.Round(time.Millisecond))
+	reqs, err := b.waitQuiet(ctx, 5*time.Second, b.opts.PhaseTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return &BulkBaseline{
+		Config:          fmt.Sprintf("WithMaxBatchOperations(1), WithMaxInFlight(%d)", b.opts.Concurrency),
+		OperatorSeconds: op.Seconds(), Requests: len(reqs), RequestsPerEntity: float64(len(reqs)) / float64(n),
+		Operations: countActions(reqs),
+	}, nil
 }
 
 // waitQuiet waits until the emulator received no request for quiet and returns the request
