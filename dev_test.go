@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ftrack-operator/ftrack-operator/internal/jsclient"
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
@@ -387,9 +388,7 @@ func TestDevProcess(t *testing.T) {
 		if readyErr != nil {
 			t.Fatalf("the samples are not Ready: %v", readyErr)
 		}
-		node := nodeForClient(t)
-		cmd := exec.CommandContext(ctx, node, "list-shots.mjs")
-		cmd.Dir = filepath.Join(moduleRoot(t), "testdata", "dev")
+		cmd := jsclient.Command(ctx, t, "list-shots.mjs")
 		cmd.Env = append(cleanEnv(), readFtrackEnv(t, filepath.Join(p.stateDir, "ftrack.env"))...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -418,7 +417,9 @@ func TestDevProcess(t *testing.T) {
 				t.Skipf("the walkthrough needs %s, which is not on PATH", tool)
 			}
 		}
-		nodeForClient(t)
+		if _, err := exec.LookPath("node"); err != nil {
+			t.Skip("the walkthrough needs node, which is not on PATH")
+		}
 		script := walkthroughScript(t)
 		work := mirrorCheckout(t, p.stateDir)
 		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
@@ -514,31 +515,6 @@ func TestDevSignalsLeaveNoProcess(t *testing.T) {
 			}
 		})
 	}
-}
-
-// nodeForClient returns node, with the JavaScript client installed in testdata/dev.
-func nodeForClient(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not on PATH")
-	}
-	dir := filepath.Join(moduleRoot(t), "testdata", "dev")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@ftrack", "api", "package.json")); err == nil {
-		return node
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		t.Fatalf("node is on PATH but npm is not: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	install := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-	install.Dir = dir
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci in testdata/dev: %v\n%s", err, out)
-	}
-	return node
 }
 
 // readFtrackEnv reads the export lines of the ftrack.env file dev writes.

@@ -5,45 +5,22 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ftrack-operator/ftrack-operator/internal/jsclient"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/event"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
-// TestJavaScriptInterop runs testdata/jsinterop/interop.mjs with the
+// TestJavaScriptInterop runs testdata/js/interop.mjs (at the module root) with the
 // official JavaScript client (@ftrack/api, pinned in its package-lock.json)
 // against the emulator: an event published by the JS client reaches a Go
 // subscriber whose reply reaches the JS publisher, and the other way round.
 // It installs the client with npm ci when node_modules is missing and is
 // skipped only when node is not on PATH.
 func TestJavaScriptInterop(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not on PATH")
-	}
-	dir, err := filepath.Abs(filepath.Join("testdata", "jsinterop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@ftrack", "api", "package.json")); err != nil {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			t.Fatalf("node is on PATH but npm is not: %v", err)
-		}
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-		defer cancel()
-		install := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-		install.Dir = dir
-		if out, err := install.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci: %v\n%s", err, out)
-		}
-	}
-
 	const user, key = "interop", "interop-api-key"
 	srv, err := ftracktest.NewServer(ftracktest.WithUser(user, key))
 	if err != nil {
@@ -71,8 +48,7 @@ func TestJavaScriptInterop(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "interop.mjs")
-	cmd.Dir = dir
+	cmd := jsclient.Command(ctx, t, "interop.mjs")
 	cmd.Env = append(os.Environ(), "FTRACK_SERVER="+srv.URL, "FTRACK_API_USER="+user, "FTRACK_API_KEY="+key)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -3,7 +3,7 @@
 // URL and Close stops it, waiting for in-flight requests. It needs no
 // *testing.T, so a TestMain can share one server. The unmodified official
 // clients (the Python ftrack_api and the JavaScript @ftrack/api) accept it;
-// conformance/ runs the JavaScript one against it.
+// testdata/js/conformance.mjs (at the module root) runs the JavaScript one against it.
 //
 // # What it serves
 //
