@@ -564,6 +564,14 @@ func (r *ConnectionReconciler) reportEventHub(v connectionView, c *Connection) {
 func (r *ConnectionReconciler) recordTransitions(v connectionView, before *v1alpha1.ConnectionStatus) {
 	old := meta.FindStatusCondition(before.Conditions, v1alpha1.ConditionEventHubConnected)
 	cur := meta.FindStatusCondition(v.status.Conditions, v1alpha1.ConditionEventHubConnected)
+	if cur != nil && old != nil && old.Status == metav1.ConditionTrue && cur.Status == metav1.ConditionTrue &&
+		v.status.EventHubReconnects > before.EventHubReconnects {
+		// The hub lost its socket and reconnected between two reconciles: the condition never
+		// showed it, so say it here, or an outage shorter than a reconcile would go unreported.
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonEventHubDisconnected, "Disconnect",
+			"The event hub connection was lost and has been re-established (%d reconnects in all); entities are resynchronised.", v.status.EventHubReconnects)
+		return
+	}
 	if cur == nil || (old != nil && old.Status == cur.Status) {
 		return
 	}

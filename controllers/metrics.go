@@ -146,6 +146,11 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ftrackRequests.WithLabelValues(t.connection, requestAction(req), StatusError).Inc()
 		return nil, err
 	}
+	// A 429 may have arrived while this request waited for the budget.
+	if err := t.waitHold(req.Context()); err != nil {
+		ftrackRequests.WithLabelValues(t.connection, requestAction(req), StatusError).Inc()
+		return nil, err
+	}
 	waited := time.Since(start)
 	ftrackRateLimitWait.WithLabelValues(t.connection).Observe(waited.Seconds())
 	action := requestAction(req)
