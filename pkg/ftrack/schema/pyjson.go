@@ -198,6 +198,12 @@ func sortedKeys[V any](m map[string]V) []string {
 
 const hexDigits = "0123456789abcdef"
 
+// shortEscapes are the two-character escapes Python's JSON encoder uses; every other
+// character outside printable ASCII becomes \uXXXX.
+var shortEscapes = map[byte]string{
+	'"': `\"`, '\\': `\\`, '\n': `\n`, '\r': `\r`, '\t': `\t`, '\b': `\b`, '\f': `\f`,
+}
+
 // writePythonString writes s as Python's py_encode_basestring_ascii does.
 func writePythonString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
@@ -211,33 +217,8 @@ func writePythonString(buf *bytes.Buffer, s string) {
 			buf.WriteString(s[start:i])
 			continue
 		}
-		switch c {
-		case '"':
-			buf.WriteString(`\"`)
-			i++
-			continue
-		case '\\':
-			buf.WriteString(`\\`)
-			i++
-			continue
-		case '\n':
-			buf.WriteString(`\n`)
-			i++
-			continue
-		case '\r':
-			buf.WriteString(`\r`)
-			i++
-			continue
-		case '\t':
-			buf.WriteString(`\t`)
-			i++
-			continue
-		case '\b':
-			buf.WriteString(`\b`)
-			i++
-			continue
-		case '\f':
-			buf.WriteString(`\f`)
+		if esc, ok := shortEscapes[c]; ok {
+			buf.WriteString(esc)
 			i++
 			continue
 		}
