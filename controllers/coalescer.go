@@ -28,6 +28,9 @@ const (
 	DefaultMaxBatchOperations = 250
 	// DefaultMaxReadIDs is the largest number of ids read by one query.
 	DefaultMaxReadIDs = 200
+	// DefaultQuietWindows is how many windows without new work end the gathering of a busy
+	// connection's batch.
+	DefaultQuietWindows = 3
 	// DefaultMaxInFlight is how many batches may be under way at once. While they are
 	// (waiting for the request budget, or for the server), new work gathers into the next
 	// batch, so batches grow as the connection gets busy.
@@ -49,12 +52,13 @@ type BatchFunc func(ctx context.Context, batch []map[string]any) ([]any, error)
 // only its own caller. Reads of entities by id are merged into one query per entity type and
 // projection (`select … from T where id in (…)`).
 //
-// The window adapts to the load. When it ends, the coalescer keeps gathering for another
-// window, up to the maximum window, while the connection is busy: the request budget has no
-// token now (the batch would only wait for it in the transport), or the previous batch
-// carried several units and more work arrived during the last window (a bulk change is
-// under way). A batch that is full leaves at once. When work stops arriving, or batches
-// carry a single unit, the short window applies again: a lone change leaves after one window.
+// The window adapts to the load. When it ends, the coalescer keeps gathering, up to the
+// maximum window, while the connection is busy: the request budget has no token now (the
+// batch would only wait for it in the transport), or the previous batch carried several units
+// (a bulk change is under way) and work is still arriving — the batch leaves once no work has
+// arrived for the quiet gap (DefaultQuietWindows windows). A batch that is full leaves at
+// once. When batches carry a single unit, the short window applies again: a lone change
+// leaves after one window.
 //
 // A CommitCoalescer is safe for concurrent use. Close it when its connection goes.
 type CommitCoalescer struct {
@@ -80,8 +84,8 @@ type CommitCoalescer struct {
 	timer    *time.Timer
 	// started is when the first pending unit of the next batch arrived.
 	started time.Time
-	// opsAtTick is the pending operation count when the window last began.
-	opsAtTick int
+	// lastArrival is when work last arrived.
+	lastArrival time.Time
 	// lastUnits is the number of units the previous batch carried.
 	lastUnits int
 	// pausedUntil holds every batch back after the server answered 429 with a
@@ -249,6 +253,7 @@ func (c *CommitCoalescer) Read(ctx context.Context, entityType string, projectio
 		g.ids = append(g.ids, id)
 	}
 	g.waiters[id] = append(g.waiters[id], ch)
+	c.lastArrival = time.Now()
 	c.armLocked()
 	c.mu.Unlock()
 	select {
@@ -268,6 +273,7 @@ func (c *CommitCoalescer) enqueue(u *coalescedUnit, n int) error {
 	}
 	c.pending = append(c.pending, u)
 	c.nOps += n
+	c.lastArrival = time.Now()
 	c.armLocked()
 	return nil
 }
@@ -282,7 +288,6 @@ func (c *CommitCoalescer) armLocked() {
 		if c.started.IsZero() {
 			c.started = time.Now()
 		}
-		c.opsAtTick = c.nOps
 		c.timer = time.AfterFunc(c.window, c.flush)
 	}
 }
@@ -292,7 +297,6 @@ func (c *CommitCoalescer) flush() {
 	defer c.mu.Unlock()
 	c.timer = nil
 	if d := c.extendLocked(); d > 0 {
-		c.opsAtTick = c.nOps
 		c.timer = time.AfterFunc(d, c.flush)
 		return
 	}
@@ -309,12 +313,17 @@ func (c *CommitCoalescer) extendLocked() time.Duration {
 	if left <= 0 {
 		return 0
 	}
-	budgetEmpty := c.limiter != nil && c.limiter.Tokens() < 1
-	bulk := c.lastUnits > 1 && c.nOps > c.opsAtTick
-	if !budgetEmpty && !bulk {
+	if c.limiter != nil && c.limiter.Tokens() < 1 {
+		return min(c.window, left)
+	}
+	if c.lastUnits <= 1 {
 		return 0
 	}
-	return min(c.window, left)
+	quiet := time.Duration(DefaultQuietWindows)*c.window - time.Since(c.lastArrival)
+	if quiet <= 0 {
+		return 0
+	}
+	return min(quiet, left)
 }
 
 // flushLocked hands the pending units to a sender goroutine, unless maxInFlight batches

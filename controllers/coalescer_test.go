@@ -404,3 +404,59 @@ func TestCoalescerOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitCoalescerGathersASteadyStream sends creates one every 30 ms, more than one
+// window apart but within the quiet gap, after a first batch of several units, with budget
+// to spare: a busy coalescer keeps gathering them while they keep coming, where the fixed
+// window sends nearly one request each.
+func TestCommitCoalescerGathersASteadyStream(t *testing.T) {
+	t.Parallel()
+	const (
+		burst = 5
+		n     = 20
+		gap   = 30 * time.Millisecond
+	)
+	run := func(t *testing.T, prefix string, adaptive bool) int {
+		srv, s := newEmulatorSession(t)
+		l := rate.NewLimiter(1000, 1000)
+		opts := []CoalescerOption{WithLimiter(l), WithMaxCoalesceWindow(DefaultCoalesceWindow)}
+		if adaptive {
+			opts = []CoalescerOption{WithLimiter(l)}
+		}
+		c := NewCommitCoalescer(budgetCall(s, l), opts...)
+		t.Cleanup(func() { _ = c.Close() })
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		do := func(i int) {
+			if _, err := c.Do(t.Context(), createProjectOp(fmt.Sprintf("00000000-0000-4000-%s-%012d", prefix, i), fmt.Sprintf("%s-%d", prefix, i))); err != nil {
+				failed.Add(1)
+			}
+		}
+		// A first batch of several units: a bulk change has begun.
+		for i := range burst {
+			wg.Go(func() { do(i) })
+		}
+		wg.Wait()
+		srv.ResetRequests()
+		tick := time.NewTicker(gap)
+		defer tick.Stop()
+		for i := burst; i < burst+n; i++ {
+			<-tick.C
+			wg.Go(func() { do(i) })
+		}
+		wg.Wait()
+		if f := failed.Load(); f != 0 {
+			t.Fatalf("%d of %d creates failed", f, burst+n)
+		}
+		if got := srv.Count("Project"); got != burst+n {
+			t.Fatalf("projects stored = %d, want %d", got, burst+n)
+		}
+		return len(srv.Requests())
+	}
+	fixed := run(t, "d100", false)
+	adaptive := run(t, "e100", true)
+	t.Logf("%d creates %s apart: fixed window %d requests, adaptive window %d requests", n, gap, fixed, adaptive)
+	if adaptive*3 > fixed {
+		t.Errorf("adaptive window took %d requests, fixed window %d: want at most a third", adaptive, fixed)
+	}
+}
