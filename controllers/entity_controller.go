@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -83,6 +85,8 @@ type EntityReconciler struct {
 	CoalescerOptions []CoalescerOption
 
 	states entityStates
+	// writes are this process's writes the cache may not show yet.
+	writes ownWrites
 	// synced remembers the generation each object was last synced at: the cache may not
 	// show the last status yet when an ftrack event arrives right after a sync.
 	synced sync.Map // types.NamespacedName → int64
@@ -119,8 +123,8 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1alpha1.FtrackEntity{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, controlAnnotationsChanged{}, deletionPredicate{}),
 			filter)).
-		Watches(&v1alpha1.FtrackEntity{}, handler.EnqueueRequestsFromMapFunc(r.referrers), builder.WithPredicates(readinessChanged{})).
-		Watches(&v1alpha1.FtrackEntity{}, handler.EnqueueRequestsFromMapFunc(r.customAttributeWaiters), builder.WithPredicates(readinessChanged{}))
+		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.referrers, priority: wakePriority}, builder.WithPredicates(readinessChanged{})).
+		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.customAttributeWaiters, priority: wakePriority}, builder.WithPredicates(readinessChanged{}))
 	if r.Bridge != nil {
 		b = b.WatchesRawSource(r.Bridge.Source(handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			if r.Filter != nil && !r.Filter(o) {
@@ -259,14 +263,27 @@ func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 		if apierrors.IsNotFound(err) {
 			r.states.forget(req.NamespacedName)
 			r.synced.Delete(req.NamespacedName)
+			r.writes.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.writes.behind(obj, time.Now()) {
+		// The cache shows a version this process has written over: working from it would
+		// take the id for fresh and send a second create, or write a status that conflicts.
+		// Wait for the newer version.
+		return ctrl.Result{RequeueAfter: cacheLagRetryDelay}, nil
 	}
 	base := obj.DeepCopy()
 	defer func() {
 		if !obj.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerEntityDelete) {
 			r.states.forget(req.NamespacedName)
 			return
+		}
+		// The versions the reconcile started from and wrote over itself (annotation,
+		// finalizer), before the status patch.
+		overwritten := []string{base.ResourceVersion}
+		if rv := obj.ResourceVersion; rv != base.ResourceVersion {
+			overwritten = append(overwritten, rv)
 		}
 		if err := r.patchStatus(ctx, base, obj); err != nil {
 			if apierrors.IsConflict(err) {
@@ -275,7 +292,12 @@ func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 				return
 			}
 			retErr = kerrors.NewAggregate([]error{retErr, err})
+			return
 		}
+		// A status patch that changed nothing leaves the version as the annotation patch
+		// left it: that one is current, not written over.
+		overwritten = slices.DeleteFunc(overwritten, func(rv string) bool { return rv == obj.ResourceVersion })
+		r.writes.record(obj, overwritten, time.Now())
 	}()
 
 	if !obj.DeletionTimestamp.IsZero() {
@@ -297,9 +319,15 @@ func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 // patchStatus writes status once, and records the object's state in metrics.
 func (r *EntityReconciler) patchStatus(ctx context.Context, base, obj *v1alpha1.FtrackEntity) error {
 	r.states.set(client.ObjectKeyFromObject(obj), conditionStatus(obj, v1alpha1.ConditionReady), conditionStatus(obj, v1alpha1.ConditionSynced))
-	// The patch carries the resourceVersion even when status did not change: a cache that
-	// is behind (another writer, a previous operator process) then gets a conflict and
-	// the object is reconciled again, instead of the stale status staying.
+	// A status that did not change is not written: that costs the API server a request
+	// and every watcher an event for nothing. Nothing stale is written either way; a newer
+	// version, if the cache is behind, keeps what it holds.
+	if equality.Semantic.DeepEqual(base.Status, obj.Status) {
+		return nil
+	}
+	// The patch carries the resourceVersion: a cache that is behind (another writer, a
+	// previous operator process) then gets a conflict and the object is reconciled again,
+	// instead of a stale status overwriting a newer one.
 	// The lock is on the newest version this reconcile knows: its own patches of the
 	// annotation and the finalizer moved it on from the cached one.
 	base.SetResourceVersion(obj.GetResourceVersion())

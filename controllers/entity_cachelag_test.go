@@ -1,0 +1,67 @@
+package controllers
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+)
+
+func TestOwnWritesBehind(t *testing.T) {
+	t.Parallel()
+	obj := func(uid, rv string) *v1alpha1.FtrackEntity {
+		return &v1alpha1.FtrackEntity{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shot", UID: types.UID(uid), ResourceVersion: rv}}
+	}
+	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	tests := map[string]struct {
+		reason string
+		cached *v1alpha1.FtrackEntity
+		at     time.Time
+		want   bool
+		// thenForgotten: the write is dropped, so that the same question asked again is false.
+		thenForgotten bool
+	}{
+		"StartVersion":   {"the cache shows the version the reconcile began from", obj("u1", "10"), t0, true, false},
+		"Intermediate":   {"the cache shows the annotation patch but not the status patch", obj("u1", "11"), t0, true, false},
+		"Caught":         {"the cache shows the version the status patch made", obj("u1", "12"), t0, false, true},
+		"OtherObject":    {"an object of the same name but another UID is not behind", obj("u2", "10"), t0, false, true},
+		"WaitedTooLong":  {"past the limit, the cache is taken as it is", obj("u1", "10"), t0.Add(cacheLagLimit + time.Second), false, true},
+		"WithinTheLimit": {"just within the limit, the cache is still waited for", obj("u1", "10"), t0.Add(cacheLagLimit), true, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var w ownWrites
+			w.record(obj("u1", "12"), []string{"10", "11"}, t0)
+			if got := w.behind(tc.cached, tc.at); got != tc.want {
+				t.Fatalf("%s: behind = %v, want %v", tc.reason, got, tc.want)
+			}
+			if tc.thenForgotten && w.len() != 0 {
+				t.Errorf("%s: the write is still remembered", tc.reason)
+			}
+			if !tc.thenForgotten && w.len() != 1 {
+				t.Errorf("%s: the write was forgotten", tc.reason)
+			}
+		})
+	}
+	t.Run("NothingWrittenOver", func(t *testing.T) {
+		t.Parallel()
+		var w ownWrites
+		w.record(obj("u1", "12"), nil, t0)
+		if w.len() != 0 {
+			t.Errorf("a reconcile that wrote nothing over is remembered")
+		}
+	})
+	t.Run("Forget", func(t *testing.T) {
+		t.Parallel()
+		var w ownWrites
+		w.record(obj("u1", "12"), []string{"10"}, t0)
+		w.forget(types.NamespacedName{Namespace: "ns", Name: "shot"})
+		if w.behind(obj("u1", "10"), t0) {
+			t.Errorf("a forgotten write still holds the reconcile back")
+		}
+	})
+}
