@@ -136,6 +136,14 @@ func newReadyTracker() *readyTracker {
 	return &readyTracker{readyAt: map[string]time.Time{}, perNS: map[string]int{}, stalled: map[string]string{}}
 }
 
+// readyTime returns when the object was first seen Ready.
+func (t *readyTracker) readyTime(ns, name string) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	at, ok := t.readyAt[ns+"/"+name]
+	return at, ok
+}
+
 func (t *readyTracker) observe(obj any) {
 	e, ok := obj.(*v1alpha1.FtrackEntity)
 	if !ok {

@@ -29,21 +29,22 @@ import (
 
 // options are the bench's flags.
 type options struct {
-	Scenarios     []string      `json:"scenarios"`
-	Sizes         []int         `json:"sizes"`
-	Latency       time.Duration `json:"latency"`
-	Concurrency   int           `json:"concurrency"`
-	Creators      int           `json:"creators"`
-	RPS           int           `json:"requestsPerSecond"`
-	Burst         int           `json:"burst"`
-	IdleWindow    time.Duration `json:"idleWindow"`
-	IdleSettle    time.Duration `json:"idleSettle"`
-	DriftChanges  int           `json:"driftChanges"`
-	DriftInterval time.Duration `json:"driftInterval"`
-	DriftBaseline bool          `json:"driftBaseline"`
-	BatchingOff   bool          `json:"batchingOff"`
-	PollResync    time.Duration `json:"pollResync"`
-	PhaseTimeout  time.Duration `json:"phaseTimeout"`
+	Scenarios      []string      `json:"scenarios"`
+	Sizes          []int         `json:"sizes"`
+	Latency        time.Duration `json:"latency"`
+	Concurrency    int           `json:"concurrency"`
+	Creators       int           `json:"creators"`
+	RPS            int           `json:"requestsPerSecond"`
+	Burst          int           `json:"burst"`
+	IdleWindow     time.Duration `json:"idleWindow"`
+	IdleSettle     time.Duration `json:"idleSettle"`
+	DriftChanges   int           `json:"driftChanges"`
+	DriftInterval  time.Duration `json:"driftInterval"`
+	DriftBaseline  bool          `json:"driftBaseline"`
+	BatchingOff    bool          `json:"batchingOff"`
+	BatchingOffMax int           `json:"batchingOffMax"`
+	PollResync     time.Duration `json:"pollResync"`
+	PhaseTimeout   time.Duration `json:"phaseTimeout"`
 
 	out, cpuprofile, memprofile, managerLog string
 }
@@ -89,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.DriftInterval, "drift-interval", 100*time.Millisecond, "Time between two out-of-band changes with events.")
 	fs.BoolVar(&o.DriftBaseline, "drift-baseline", true, "Also measure drift with the event hub off and resync polling.")
 	fs.BoolVar(&o.BatchingOff, "batching-off", true, "Also converge each bulk show with batching off (a second manager sending one operation per request).")
+	fs.IntVar(&o.BatchingOffMax, "batching-off-max", 1000, "Largest show converged with batching off: unbatched, the request budget alone makes 10,000 objects take over half an hour. 0: every size.")
 	fs.DurationVar(&o.PollResync, "poll-resync", time.Minute, "Resync interval of the polling baseline (the operator's minimum is 1m).")
 	fs.DurationVar(&o.PhaseTimeout, "phase-timeout", 20*time.Minute, "Longest wait for a convergence.")
 	fs.StringVar(&o.out, "out", "", "Write the results as JSON to this file.")
@@ -291,10 +293,14 @@ func printTable(w io.Writer, r *results) {
 		fmt.Fprintf(tw, "bulk %d: seconds until all Ready\t%.1f s (%.2f× floor)\tfloor %.1f s\t≤ 1.5× floor\n", b.N, b.OperatorSeconds, b.Ratio, b.FloorSeconds)
 		fmt.Fprintf(tw, "bulk %d: seconds until the operator is quiet\t%.1f s (%.2f× floor)\t\t\n", b.N, b.QuietSeconds, b.QuietSeconds/b.FloorSeconds)
 		off := "batching off: not measured"
+		if b.BatchingOffSkipped != "" {
+			off = "batching off: " + b.BatchingOffSkipped
+		}
 		if o := b.BatchingOff; o != nil {
 			off = fmt.Sprintf("batching off: %d (%.4f per entity)", o.Requests, o.RequestsPerEntity)
 		}
 		fmt.Fprintf(tw, "bulk %d: ftrack requests\t%d (%.4f per entity; %d until all Ready)\t%s\t≤ 0.05 per entity\n", b.N, b.Requests, b.RequestsPerEntity, b.RequestsUntilReady, off)
+		fmt.Fprintf(tw, "bulk %d: API server writes per object\t%.2f (%.0f)\tfloor %.2f (%.0f)\t\n", b.N, b.APIWritesPerObject, b.APIWrites.total(), b.FloorAPIWritesPerObject, b.FloorAPIWrites.total())
 		if o := b.BatchingOff; o != nil {
 			fmt.Fprintf(tw, "bulk %d: batched / batching off\ttime %.2f×, requests %.3f×\tbatching off: all Ready after %.1f s\t\n", b.N, o.TimeRatio, o.RequestRatio, o.OperatorSeconds)
 		}

@@ -48,6 +48,15 @@ type BulkResult struct {
 	OperatorSeconds float64 `json:"operatorSeconds"`
 	// Ratio is OperatorSeconds / FloorSeconds.
 	Ratio float64 `json:"ratio"`
+	// FloorAPIWrites are the API server's write requests of the floor, by verb and resource.
+	FloorAPIWrites apiCounts `json:"floorAPIWrites"`
+	// FloorAPIWritesPerObject is their total per object.
+	FloorAPIWritesPerObject float64 `json:"floorAPIWritesPerObject"`
+	// APIWrites are the API server's write requests from the first create until all were
+	// Ready: the creates and everything the operator wrote (status, annotations, Events).
+	APIWrites apiCounts `json:"apiWrites"`
+	// APIWritesPerObject is their total per object.
+	APIWritesPerObject float64 `json:"apiWritesPerObject"`
 	// QuietSeconds is the time from the first create until the operator's last request
 	// (after which it sent none for the quiet period): reconciles still queued when the last
 	// object became Ready run until then.
@@ -65,6 +74,8 @@ type BulkResult struct {
 	// send one operation per request, with as many requests in flight as reconciles; nil
 	// when not measured.
 	BatchingOff *BulkBaseline `json:"batchingOff,omitempty"`
+	// BatchingOffSkipped says why BatchingOff was not measured.
+	BatchingOffSkipped string `json:"batchingOffSkipped,omitempty"`
 }
 
 // BulkBaseline is a bulk run of the same show in another configuration, in the same process
@@ -155,8 +166,12 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 	}
 	// The floor: the same objects, created and given one status patch each, no operator.
 	objs := showObjects(floorNS, fmt.Sprintf("show%d", n), n)
+	apiBase, err := readAPICounts(ctx, b.cfg)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
+	err = forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
 		if err := b.k8s.Create(ctx, o); err != nil {
 			return fmt.Errorf("creating %s: %w", o.Name, err)
 		}
@@ -178,7 +193,12 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 		return err
 	}
 	floor := time.Since(start)
-	b.logf("bulk %d: floor %s", n, floor.Round(time.Millisecond))
+	apiNow, err := readAPICounts(ctx, b.cfg)
+	if err != nil {
+		return err
+	}
+	floorWrites := apiNow.writesSince(apiBase)
+	b.logf("bulk %d: floor %s; API server writes %v", n, floor.Round(time.Millisecond), floorWrites)
 	// The floor's objects stay: deleting them would load the API server during the
 	// operator's run. The manager does not watch their namespace.
 
@@ -190,9 +210,17 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 	}
 	b.emulator.ResetRequests()
 	objs = showObjects(opNS, fmt.Sprintf("show%d", n), n)
+	if apiBase, err = readAPICounts(ctx, b.cfg); err != nil {
+		return err
+	}
 	start = time.Now()
+	var createdAt sync.Map // name → time.Time
 	if err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
-		return b.k8s.Create(ctx, o)
+		if err := b.k8s.Create(ctx, o); err != nil {
+			return err
+		}
+		createdAt.Store(o.Name, time.Now())
+		return nil
 	}); err != nil {
 		return err
 	}
@@ -203,6 +231,12 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 	}
 	op := last.Sub(start)
 	untilReady := len(b.emulator.Requests())
+	if apiNow, err = readAPICounts(ctx, b.cfg); err != nil {
+		return err
+	}
+	opWrites := apiNow.writesSince(apiBase)
+	res0 := latencyByType(objs, &createdAt, b.mgr.ready)
+	b.logf("bulk %d: from create to Ready by type: %s", n, res0)
 	b.logf("bulk %d: all Ready after %s with %d requests; waiting for the operator to go quiet", n, op.Round(time.Millisecond), untilReady)
 	reqs, err := b.waitQuiet(ctx, 5*time.Second, b.opts.PhaseTimeout)
 	if err != nil {
@@ -217,10 +251,16 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 	res := BulkResult{
 		N: n, FloorSeconds: floor.Seconds(), OperatorSeconds: op.Seconds(), Ratio: op.Seconds() / floor.Seconds(),
 		QuietSeconds: quiet.Seconds(), RequestsUntilReady: untilReady, Requests: len(reqs), RequestsPerEntity: float64(len(reqs)) / float64(n), Operations: ops,
+		FloorAPIWrites: floorWrites, FloorAPIWritesPerObject: floorWrites.total() / float64(n),
+		APIWrites: opWrites, APIWritesPerObject: opWrites.total() / float64(n),
 	}
+	b.logf("bulk %d: API server writes until all Ready: %v (%.2f per object; the floor's %.2f)", n, opWrites, res.APIWritesPerObject, res.FloorAPIWritesPerObject)
 	b.logf("bulk %d: creates done after %s, all Ready after %s (%.2f× the floor), quiet after %s, %d requests (%.4f per entity; %d until Ready); operations %v",
 		n, created.Round(time.Millisecond), op.Round(time.Millisecond), res.Ratio, quiet.Round(time.Millisecond), res.Requests, res.RequestsPerEntity, untilReady, ops)
-	if b.opts.BatchingOff {
+	switch {
+	case b.opts.BatchingOff && b.opts.BatchingOffMax > 0 && n > b.opts.BatchingOffMax:
+		res.BatchingOffSkipped = fmt.Sprintf("not measured above --batching-off-max %d", b.opts.BatchingOffMax)
+	case b.opts.BatchingOff:
 		off, err := b.runBulkUnbatched(ctx, n)
 		if err != nil {
 			return fmt.Errorf("batching off: %w", err)
@@ -597,4 +637,33 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// latencyByType summarises, per entity type, the time from each object's create until the
+// manager's cache showed it Ready.
+func latencyByType(objs []*v1alpha1.FtrackEntity, createdAt *sync.Map, ready *readyTracker) string {
+	byType := map[string][]time.Duration{}
+	var types []string
+	for _, o := range objs {
+		c, ok := createdAt.Load(o.Name)
+		if !ok {
+			continue
+		}
+		r, ok := ready.readyTime(o.Namespace, o.Name)
+		if !ok {
+			continue
+		}
+		if _, seen := byType[o.Spec.EntityType]; !seen {
+			types = append(types, o.Spec.EntityType)
+		}
+		byType[o.Spec.EntityType] = append(byType[o.Spec.EntityType], r.Sub(c.(time.Time)))
+	}
+	parts := make([]string, 0, len(types))
+	for _, t := range types {
+		d := byType[t]
+		slices.Sort(d)
+		q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))].Round(time.Millisecond) }
+		parts = append(parts, fmt.Sprintf("%s (%d) p50 %s p90 %s max %s", t, len(d), q(0.5), q(0.9), d[len(d)-1].Round(time.Millisecond)))
+	}
+	return strings.Join(parts, "; ")
 }
