@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -51,7 +52,8 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// TestCRDsServeEachKind creates one object of each kind and reads it back.
+// TestCRDsServeEachKind creates one object of each kind and reads it back: what was set
+// comes back, and the status defaults so that kstatus reads the new object as InProgress.
 func TestCRDsServeEachKind(t *testing.T) {
 	ctx := t.Context()
 	ns := &unstructured.Unstructured{}
@@ -104,6 +106,18 @@ func TestCRDsServeEachKind(t *testing.T) {
 				return !hasKey(want.Object["spec"], k)
 			})); diff != "" {
 				t.Errorf("spec read back differs (-created +read):\n%s", diff)
+			}
+			// No operator runs here: an object no reconcile has seen must not read as Current
+			// to kstatus (Flux and Argo CD would take it as healthy before anything happened).
+			if og, found, err := unstructured.NestedInt64(read.Object, "status", "observedGeneration"); err != nil || !found || og != 0 {
+				t.Errorf("status.observedGeneration of a new object = %d (found %v, %v), want the default 0", og, found, err)
+			}
+			res, err := status.Compute(read)
+			if err != nil {
+				t.Fatalf("kstatus: %v", err)
+			}
+			if res.Status != status.InProgressStatus {
+				t.Errorf("kstatus of a new object = %s (%s), want InProgress", res.Status, res.Message)
 			}
 		})
 	}

@@ -69,7 +69,11 @@ type ClusterFtrackConnection struct {
 	Spec ClusterFtrackConnectionSpec `json:"spec"`
 
 	// Status is the observed state of the connection.
+	// The API server defaults it to an observedGeneration of 0 until the operator writes
+	// it, so that kstatus (Flux, Argo CD) reads an object no reconcile has seen yet as
+	// InProgress, not as Current.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status ConnectionStatus `json:"status,omitempty"`
 }
 

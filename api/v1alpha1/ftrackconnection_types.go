@@ -241,7 +241,11 @@ type FtrackConnection struct {
 	Spec FtrackConnectionSpec `json:"spec"`
 
 	// Status is the observed state of the connection.
+	// The API server defaults it to an observedGeneration of 0 until the operator writes
+	// it, so that kstatus (Flux, Argo CD) reads an object no reconcile has seen yet as
+	// InProgress, not as Current.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status ConnectionStatus `json:"status,omitempty"`
 }
 

@@ -356,7 +356,11 @@ type FtrackEntity struct {
 	// Spec is the entity as ftrack should hold it.
 	Spec FtrackEntitySpec `json:"spec"`
 	// Status is the observed state of the entity.
+	// The API server defaults it to an observedGeneration of 0 until the operator writes
+	// it, so that kstatus (Flux, Argo CD) reads an object no reconcile has seen yet as
+	// InProgress, not as Current.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status FtrackEntityStatus `json:"status,omitempty"`
 }
 
