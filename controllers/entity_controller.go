@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -85,6 +86,9 @@ type EntityReconciler struct {
 	CoalescerOptions []CoalescerOption
 
 	states entityStates
+	// events holds back Normal Events of single objects above a budget per connection; nil
+	// records every Event.
+	events *entityEvents
 	// writes are this process's writes the cache may not show yet.
 	writes ownWrites
 	// synced remembers the generation each object was last synced at: the cache may not
@@ -115,6 +119,10 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.FtrackEntity{}, IndexFtrackEntityByCustomAttributeConnection, customAttributeConnection); err != nil {
 		return fmt.Errorf("indexing FtrackEntity by custom attribute connection: %w", err)
+	}
+	r.events = newEntityEvents(r.Recorder, mgr.GetClient())
+	if err := mgr.Add(r.events); err != nil {
+		return fmt.Errorf("adding the Event summariser: %w", err)
 	}
 	filter := predicate.NewPredicateFuncs(func(o client.Object) bool { return r.Filter == nil || r.Filter(o) })
 	b := ctrl.NewControllerManagedBy(mgr).
@@ -347,6 +355,31 @@ type waitError struct {
 	reason  string
 	message string
 	after   time.Duration
+	// quiet leaves status unwritten (see quietFirstWait).
+	quiet bool
+}
+
+// firstWaitGrace is how long a new object whose referenced FtrackEntity is on its way to
+// Ready waits before it says so in its status.
+const firstWaitGrace = 15 * time.Second
+
+// quietFirstWait decides whether obj, which waits for target to be Ready, may wait without
+// writing its status: when obj is new (no reconcile has written its status, and it is
+// younger than firstWaitGrace) and target is not stuck (not Stalled). Under a bulk change
+// almost every child meets its parent on the way to Ready, and the parent becoming Ready
+// wakes it (see referrers); a status saying "waiting" would cost the API server one write
+// per child for a few seconds' worth of information. Until its first status, the object
+// reads as InProgress to kstatus all the same: its status defaults to an observedGeneration
+// of 0. It returns how long to wait before looking again regardless.
+func (r *EntityReconciler) quietFirstWait(obj, target *v1alpha1.FtrackEntity) (time.Duration, bool) {
+	if len(obj.Status.Conditions) > 0 || meta.IsStatusConditionTrue(target.Status.Conditions, v1alpha1.ConditionStalled) {
+		return 0, false
+	}
+	age := r.now().Sub(obj.CreationTimestamp.Time)
+	if age >= firstWaitGrace {
+		return 0, false
+	}
+	return min(firstWaitGrace-max(age, 0), firstWaitGrace), true
 }
 
 func (e *waitError) Error() string { return e.message }
@@ -355,6 +388,9 @@ func (e *waitError) Error() string { return e.message }
 // next: spec errors are terminal, waits requeue (or wait for a trigger), server errors back
 // off or follow Retry-After.
 func (r *EntityReconciler) outcome(ctx context.Context, obj *v1alpha1.FtrackEntity, result ctrl.Result, err error) (ctrl.Result, error) {
+	if w := (*waitError)(nil); errors.As(err, &w) && w.quiet {
+		return ctrl.Result{RequeueAfter: w.after}, nil
+	}
 	obj.Status.ObservedGeneration = obj.Generation
 	if err == nil {
 		return result, nil
@@ -504,7 +540,9 @@ func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1al
 			return err
 		}
 		if !isReady(&target) {
-			return &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: waiting for FtrackEntity %q to be Ready", rel, ref.Name)}
+			w := &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: waiting for FtrackEntity %q to be Ready", rel, ref.Name)}
+			w.after, w.quiet = r.quietFirstWait(obj, &target)
+			return w
 		}
 		if ConnectionKeyFor(target.Namespace, target.Spec.ConnectionRef) != ConnectionKeyFor(obj.Namespace, obj.Spec.ConnectionRef) {
 			return specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: FtrackEntity %q uses another connection", rel, ref.Name)
@@ -837,9 +875,9 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec entityClient,
 		if owned {
 			driftDetected.WithLabelValues(label, "corrected").Inc()
 			obj.Status.LastDrift = driftReport(nil, now, true, true)
-			r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonDriftCorrected, "Create", "%s %s was deleted in ftrack and has been recreated", want.es.s.ID, want.id)
+			r.normalEvent(obj, v1alpha1.EventReasonDriftCorrected, "Create", "%s %s was deleted in ftrack and has been recreated", want.es.s.ID, want.id)
 		} else {
-			r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonCreated, "Create", "created %s %s", want.es.s.ID, want.id)
+			r.normalEvent(obj, v1alpha1.EventReasonCreated, "Create", "created %s %s", want.es.s.ID, want.id)
 		}
 		obj.Status.Ownership = v1alpha1.OwnershipCreated
 		if name, ok := want.attrs["name"].(string); ok {
@@ -870,7 +908,7 @@ func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec entityClien
 		obj.Status.Ownership = v1alpha1.OwnershipObserved
 	case !owned && obj.Spec.Adopt != nil:
 		obj.Status.Ownership = v1alpha1.OwnershipAdopted
-		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonAdopted, "Adopt", "adopted %s %s", want.es.s.ID, want.id)
+		r.normalEvent(obj, v1alpha1.EventReasonAdopted, "Adopt", "adopted %s %s", want.es.s.ID, want.id)
 	case !owned && have.metadata[v1alpha1.MetadataManagedBy] != "":
 		// Created by the operator (a lost status, or a restored object).
 		obj.Status.Ownership = v1alpha1.OwnershipCreated
@@ -917,9 +955,9 @@ func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec entityClien
 	if drift {
 		driftDetected.WithLabelValues(label, "corrected").Inc()
 		obj.Status.LastDrift = driftReport(changes, now, false, true)
-		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonDriftCorrected, "Update", "%s %s was changed in ftrack and has been corrected: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
+		r.normalEvent(obj, v1alpha1.EventReasonDriftCorrected, "Update", "%s %s was changed in ftrack and has been corrected: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
 	} else if !onlyOwnershipMark(changes) {
-		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonUpdated, "Update", "updated %s %s: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
+		r.normalEvent(obj, v1alpha1.EventReasonUpdated, "Update", "updated %s %s: %s", want.es.s.ID, want.id, strings.Join(changeNames(changes), ", "))
 	}
 	obj.Status.LastSyncTime = ptrTime(now)
 	markSynced(obj, v1alpha1.ReasonSynced, fmt.Sprintf("%s %s holds the spec", want.es.s.ID, want.id))
@@ -972,7 +1010,7 @@ func (r *EntityReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1.Ft
 				markProgressing(obj, v1alpha1.ReasonDeleting, "deleting the entity failed, retrying: "+err.Error())
 				return ctrl.Result{}, err
 			}
-			r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.EventReasonDeleted, "Delete", "deleted %s %s", obj.Spec.EntityType, id)
+			r.normalEvent(obj, v1alpha1.EventReasonDeleted, "Delete", "deleted %s %s", obj.Spec.EntityType, id)
 		}
 	}
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
@@ -1010,4 +1048,14 @@ const conflictRetryDelay = 200 * time.Millisecond
 // which is not worth an Updated Event.
 func onlyOwnershipMark(changes []change) bool {
 	return len(changes) == 1 && changes[0].kind == changeMetadata && changes[0].name == v1alpha1.MetadataManagedBy
+}
+
+// normalEvent records a Normal Event on obj within its connection's Event budget (see
+// entityEvents).
+func (r *EntityReconciler) normalEvent(obj *v1alpha1.FtrackEntity, reason, action, note string, args ...any) {
+	if r.events == nil {
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, action, note, args...)
+		return
+	}
+	r.events.normal(obj, reason, action, note, args...)
 }

@@ -76,4 +76,8 @@ const (
 	EventReasonInsecureTLS = "InsecureTLS"
 	// EventReasonInUse: deletion waits for FtrackEntity objects that use the connection.
 	EventReasonInUse = "InUse"
+	// EventReasonEntityEventsSummarized: Normal Events of single FtrackEntity objects
+	// (Created, Updated, …) came faster than the connection's event budget; they are
+	// counted in one Event on the connection instead.
+	EventReasonEntityEventsSummarized = "EntityEventsSummarized"
 )
