@@ -29,6 +29,9 @@ const (
 type ownWrites struct {
 	mu sync.Mutex
 	m  map[types.NamespacedName]ownWrite
+	// swept is when entries past cacheLagLimit were last dropped: an object that is not
+	// reconciled again after its last write would otherwise keep its entry.
+	swept time.Time
 }
 
 type ownWrite struct {
@@ -49,6 +52,14 @@ func (w *ownWrites) record(obj *v1alpha1.FtrackEntity, overwritten []string, now
 	defer w.mu.Unlock()
 	if w.m == nil {
 		w.m = map[types.NamespacedName]ownWrite{}
+	}
+	if now.Sub(w.swept) > cacheLagLimit {
+		for k, e := range w.m {
+			if now.Sub(e.at) > cacheLagLimit {
+				delete(w.m, k)
+			}
+		}
+		w.swept = now
 	}
 	w.m[types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}] = ownWrite{uid: obj.UID, overwritten: overwritten, at: now}
 }

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,6 +54,20 @@ func TestOwnWritesBehind(t *testing.T) {
 		w.record(obj("u1", "12"), nil, t0)
 		if w.len() != 0 {
 			t.Errorf("a reconcile that wrote nothing over is remembered")
+		}
+	})
+	t.Run("ExpiredEntriesAreSwept", func(t *testing.T) {
+		t.Parallel()
+		var w ownWrites
+		for i := range 100 {
+			o := obj("u1", "12")
+			o.Name = fmt.Sprintf("shot%d", i)
+			w.record(o, []string{"10"}, t0)
+		}
+		// Objects not reconciled again keep their entries until a later write sweeps them.
+		w.record(obj("u1", "12"), []string{"11"}, t0.Add(cacheLagLimit+time.Second))
+		if got := w.len(); got != 1 {
+			t.Errorf("entries after the sweep = %d, want 1", got)
 		}
 	})
 	t.Run("Forget", func(t *testing.T) {
