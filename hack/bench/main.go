@@ -46,7 +46,7 @@ type options struct {
 	PollResync     time.Duration `json:"pollResync"`
 	PhaseTimeout   time.Duration `json:"phaseTimeout"`
 
-	out, cpuprofile, memprofile, managerLog string
+	out, cpuprofile, memprofile, managerLog, apiserverProfile string
 }
 
 var allScenarios = []string{"bulk", "idle", "drift", "memory"}
@@ -97,6 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "Write a CPU profile of the whole run to this file.")
 	fs.StringVar(&o.memprofile, "memprofile", "", "Write a heap profile, taken at the memory measurement, to this file.")
 	fs.StringVar(&o.managerLog, "manager-log", "", "File the manager logs to (default: discarded).")
+	fs.StringVar(&o.apiserverProfile, "apiserver-cpuprofile", "", "Write a 30 s CPU profile of kube-apiserver, taken from the first create of the largest bulk show, to this file.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -213,6 +213,12 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 	if apiBase, err = readAPICounts(ctx, b.cfg); err != nil {
 		return err
 	}
+	profiled := make(chan error, 1)
+	if b.opts.apiserverProfile != "" && n == slices.Max(b.opts.Sizes) {
+		go func() { profiled <- profileAPIServer(ctx, b.cfg, 30*time.Second, b.opts.apiserverProfile) }()
+	} else {
+		profiled <- nil
+	}
 	start = time.Now()
 	var createdAt sync.Map // name → time.Time
 	if err := forEach(ctx, b.opts.Creators, objs, func(ctx context.Context, o *v1alpha1.FtrackEntity) error {
@@ -235,6 +241,9 @@ func (b *bench) runBulk(ctx context.Context, n int) error {
 		return err
 	}
 	opWrites := apiNow.writesSince(apiBase)
+	if err := <-profiled; err != nil {
+		return err
+	}
 	res0 := latencyByType(objs, &createdAt, b.mgr.ready)
 	b.logf("bulk %d: from create to Ready by type: %s", n, res0)
 	b.logf("bulk %d: all Ready after %s with %d requests; waiting for the operator to go quiet", n, op.Round(time.Millisecond), untilReady)
