@@ -80,7 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	scenarios := fs.String("scenarios", strings.Join(allScenarios, ","), "Comma-separated scenarios to run: "+strings.Join(allScenarios, ", ")+".")
 	sizes := fs.String("sizes", "1000,10000", "Comma-separated numbers of FtrackEntity objects for the bulk scenario; memory is measured after the largest.")
 	fs.DurationVar(&o.Latency, "latency", 30*time.Millisecond, "Latency the emulator adds to every /api request.")
-	fs.IntVar(&o.Concurrency, "concurrency", 8, "MaxConcurrentReconciles of the manager (the manager's --concurrency default is 8).")
+	fs.IntVar(&o.Concurrency, "concurrency", 100, "MaxConcurrentReconciles of the manager (the manager's --concurrency default is 100).")
 	fs.IntVar(&o.Creators, "creators", 16, "Goroutines creating objects, as a GitOps tool applying a directory.")
 	fs.IntVar(&o.RPS, "rps", 0, "Request budget of the connections (requests per second); 0 keeps the CRD default.")
 	fs.IntVar(&o.Burst, "burst", 0, "Burst of the connections' request budget; 0 keeps the CRD default.")
