@@ -269,7 +269,7 @@ func (d devSession) run(ctx context.Context) (err error) {
 	defer closeLog()
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logOut)))
 	shutdown := 10 * time.Second
-	mgr, err := newManager(cp.config, managerOptions{metricsAddr: "0", probeAddr: "0", concurrency: 8, gracefulShutdown: shutdown})
+	mgr, err := newManager(cp.config, managerOptions{metricsAddr: "0", probeAddr: "0", concurrency: DefaultConcurrency, gracefulShutdown: shutdown})
 	if err != nil {
 		return err
 	}
