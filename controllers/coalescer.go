@@ -28,6 +28,10 @@ const (
 	DefaultMaxBatchOperations = 250
 	// DefaultMaxReadIDs is the largest number of ids read by one query.
 	DefaultMaxReadIDs = 200
+	// bulkUnits is the number of units a batch must have carried for the next one to
+	// gather as a bulk change's: corrections of a few out-of-band changes that met in one
+	// batch are not a bulk change, and each of them waits for the short window only.
+	bulkUnits = 4
 	// DefaultQuietWindows is how many windows without new work end the gathering of a busy
 	// connection's batch.
 	DefaultQuietWindows = 3
@@ -55,7 +59,7 @@ type BatchFunc func(ctx context.Context, batch []map[string]any) ([]any, error)
 // The window adapts to the load. When it ends, the coalescer keeps gathering, up to the
 // maximum window, while the connection is busy: the request budget has no token now (the
 // batch would only wait for it in the transport), or the previous batch carried several units
-// (a bulk change is under way) and work is still arriving — the batch leaves once no work has
+// (at least bulkUnits: a bulk change is under way) and work is still arriving — the batch leaves once no work has
 // arrived for the quiet gap (DefaultQuietWindows windows). A batch that is full leaves at
 // once. When batches carry a single unit, the short window applies again: a lone change
 // leaves after one window.
@@ -316,7 +320,7 @@ func (c *CommitCoalescer) extendLocked() time.Duration {
 	if c.limiter != nil && c.limiter.Tokens() < 1 {
 		return min(c.window, left)
 	}
-	if c.lastUnits <= 1 {
+	if c.lastUnits < bulkUnits {
 		return 0
 	}
 	quiet := time.Duration(DefaultQuietWindows)*c.window - time.Since(c.lastArrival)
