@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,5 +165,19 @@ func TestEntityAppliesAWholeShow(t *testing.T) {
 	f.waitCondition(20*time.Second, "sq010-sh020", v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSynced)
 	if got := f.server.Count("Shot"); got != 4 {
 		t.Errorf("shots after the update = %d, want 4", got)
+	}
+	// A show this size is within the connection's Event budget: every object has its own
+	// Events, and nothing is summarised on the connection.
+	waitFor(t, 20*time.Second, "a Created and an Updated Event on the shot", func() error {
+		if err := hasEvent(t.Context(), f.ns, "sq010-sh020", v1alpha1.EventReasonCreated)(); err != nil {
+			return err
+		}
+		return hasEvent(t.Context(), f.ns, "sq010-sh020", v1alpha1.EventReasonUpdated)()
+	})
+	for _, name := range []string{"show", "sq010", "sq010-sh020-comp"} {
+		waitFor(t, 20*time.Second, "a Created Event on "+name, hasEvent(t.Context(), f.ns, name, v1alpha1.EventReasonCreated))
+	}
+	if reasons, err := eventReasons(t.Context(), f.ns, f.conn); err != nil || slices.Contains(reasons, v1alpha1.EventReasonEntityEventsSummarized) {
+		t.Errorf("Events on the connection = %v (%v): want no summary within the budget", reasons, err)
 	}
 }
