@@ -92,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.BatchingOff, "batching-off", true, "Also converge each bulk show with batching off (a second manager sending one operation per request).")
 	fs.IntVar(&o.BatchingOffMax, "batching-off-max", 0, "Largest show converged with batching off; 0: every size. Unbatched, the request budget alone makes 10,000 objects take about half an hour: --batching-off-max 1000 gives a shorter run.")
 	fs.DurationVar(&o.PollResync, "poll-resync", time.Minute, "Resync interval of the polling baseline (the operator's minimum is 1m).")
-	fs.DurationVar(&o.PhaseTimeout, "phase-timeout", 20*time.Minute, "Longest wait for a convergence.")
+	fs.DurationVar(&o.PhaseTimeout, "phase-timeout", time.Hour, "Longest wait for a convergence (10,000 objects with batching off take about half an hour).")
 	fs.StringVar(&o.out, "out", "", "Write the results as JSON to this file.")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "Write a CPU profile of the whole run to this file.")
 	fs.StringVar(&o.memprofile, "memprofile", "", "Write a heap profile, taken at the memory measurement, to this file.")
