@@ -32,9 +32,9 @@ const (
 	// gather as a bulk change's: corrections of a few out-of-band changes that met in one
 	// batch are not a bulk change, and each of them waits for the short window only.
 	bulkUnits = 4
-	// DefaultQuietWindows is how many windows without new work end the gathering of a busy
+	// quietWindows is how many windows without new work end the gathering of a busy
 	// connection's batch.
-	DefaultQuietWindows = 3
+	quietWindows = 3
 	// DefaultMaxInFlight is how many batches may be under way at once. While they are
 	// (waiting for the request budget, or for the server), new work gathers into the next
 	// batch, so batches grow as the connection gets busy.
@@ -58,11 +58,10 @@ type BatchFunc func(ctx context.Context, batch []map[string]any) ([]any, error)
 //
 // The window adapts to the load. When it ends, the coalescer keeps gathering, up to the
 // maximum window, while the connection is busy: the request budget has no token now (the
-// batch would only wait for it in the transport), or the previous batch carried several units
-// (at least bulkUnits: a bulk change is under way) and work is still arriving — the batch leaves once no work has
-// arrived for the quiet gap (DefaultQuietWindows windows). A batch that is full leaves at
-// once. When batches carry a single unit, the short window applies again: a lone change
-// leaves after one window.
+// batch would only wait for it in the transport), or the previous batch carried at least
+// bulkUnits units (a bulk change is under way) and work is still arriving — the batch leaves
+// once none has arrived for quietWindows windows. A batch that is full leaves at once. When
+// batches carry fewer units, the short window applies: a lone change leaves after one window.
 //
 // A CommitCoalescer is safe for concurrent use. Close it when its connection goes.
 type CommitCoalescer struct {
@@ -323,7 +322,7 @@ func (c *CommitCoalescer) extendLocked() time.Duration {
 	if c.lastUnits < bulkUnits {
 		return 0
 	}
-	quiet := time.Duration(DefaultQuietWindows)*c.window - time.Since(c.lastArrival)
+	quiet := quietWindows*c.window - time.Since(c.lastArrival)
 	if quiet <= 0 {
 		return 0
 	}

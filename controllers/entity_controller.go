@@ -379,7 +379,7 @@ func (r *EntityReconciler) quietFirstWait(obj, target *v1alpha1.FtrackEntity) (t
 	if age >= firstWaitGrace {
 		return 0, false
 	}
-	return min(firstWaitGrace-max(age, 0), firstWaitGrace), true
+	return firstWaitGrace - max(age, 0), true
 }
 
 func (e *waitError) Error() string { return e.message }

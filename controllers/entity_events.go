@@ -163,12 +163,9 @@ func describeHeld(held map[string]int) string {
 	return strings.Join(parts, ", ") + " " + noun
 }
 
-// groupThousands writes n with commas between groups of three digits.
+// groupThousands writes a count with commas between groups of three digits.
 func groupThousands(n int) string {
 	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + groupThousands(-n)
-	}
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}

@@ -83,7 +83,7 @@ func parseLabels(s string) map[string]string {
 	return out
 }
 
-// since returns the requests counted after base, writes only, without the zero ones.
+// writesSince returns the write requests counted after base, without the zero ones.
 func (c apiCounts) writesSince(base apiCounts) apiCounts {
 	out := apiCounts{}
 	for k, v := range c {
