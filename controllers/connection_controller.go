@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -214,6 +215,8 @@ type credentials struct {
 	apiUser string
 	apiKey  string
 	caPEM   []byte
+	// trimmed are the Secret keys whose values had white space around them.
+	trimmed []string
 }
 
 // String implements fmt.Stringer without the key.
@@ -260,6 +263,11 @@ func (r *ConnectionReconciler) reconcileSession(ctx context.Context, v connectio
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonConnected, "Reconnect",
 			"The settings changed; a new session to %s replaced the old one.", conn.serverURL)
 	}
+	if len(creds.trimmed) > 0 {
+		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonCredentialsTrimmed, "Connect",
+			"Removed white space around the value of %s in Secret %s/%s (a file's final newline, as kubectl create secret --from-file keeps it).",
+			strings.Join(creds.trimmed, " and "), v.secretNamespace, v.secretName)
+	}
 	if conn.insecure {
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonInsecureTLS, "Connect",
 			"TLS certificate verification is off (spec.tls.insecureSkipVerify): anyone on the network path can read the API key.")
@@ -272,17 +280,19 @@ func (r *ConnectionReconciler) reconcileSession(ctx context.Context, v connectio
 // reconcileExisting checks a session that still matches the spec. While its event hub is up
 // the server is known to be there; otherwise one cheap request tells.
 func (r *ConnectionReconciler) reconcileExisting(ctx context.Context, v connectionView, c *Connection) (ctrl.Result, error) {
-	if !c.hubEnabled || !c.session.EventHub().Connected() {
+	if !c.hubEnabled || !c.session.EventHub().Connected() || c.refused.Load() {
 		pctx, cancel := context.WithTimeout(ctx, v.settings.RequestTimeout())
 		_, err := c.session.Call(pctx, []map[string]any{{"action": "query_server_information"}})
 		cancel()
 		if err != nil {
 			r.Pool.setReady(c, false)
 			nr := classify(v, credentials{apiUser: c.apiUser}, err)
+			r.recordFailure(v, nr)
 			setCondition(v, v1alpha1.ConditionReady, metav1.ConditionFalse, nr.reason, nr.message)
 			r.reportEventHub(v, c)
 			return nr.result, nr.err
 		}
+		c.refused.Store(false)
 	}
 	r.Pool.setReady(c, true)
 	r.reportConnected(v, c)
@@ -303,9 +313,19 @@ func (r *ConnectionReconciler) fail(v connectionView, nr *notReady, existing *Co
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonDisconnected, "Disconnect",
 			"Session closed: %s", nr.message)
 	}
+	r.recordFailure(v, nr)
 	setCondition(v, v1alpha1.ConditionReady, metav1.ConditionFalse, nr.reason, nr.message)
 	r.reportEventHub(v, nil)
 	return nr.result, nr.err
+}
+
+// recordFailure records a Warning Event when the connection stops working, or fails for
+// another reason than before: retries of the same failure add none.
+func (r *ConnectionReconciler) recordFailure(v connectionView, nr *notReady) {
+	if c := meta.FindStatusCondition(v.status.Conditions, v1alpha1.ConditionReady); c != nil && c.Status == metav1.ConditionFalse && c.Reason == nr.reason {
+		return
+	}
+	r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonConnectFailed, "Connect", "%s", nr.message)
 }
 
 // validate checks what the CRD schema cannot.
@@ -342,7 +362,10 @@ func (r *ConnectionReconciler) readCredentials(ctx context.Context, v connection
 	}
 	var creds credentials
 	key := v.keys.APIKey()
-	creds.apiKey = string(secret.Data[key])
+	creds.apiKey = strings.TrimSpace(string(secret.Data[key]))
+	if creds.apiKey != string(secret.Data[key]) {
+		creds.trimmed = append(creds.trimmed, key)
+	}
 	if creds.apiKey == "" {
 		return credentials{}, &notReady{reason: v1alpha1.ReasonSecretKeyMissing,
 			message: fmt.Sprintf("Secret %s has no key %q (the API key).", ref, key)}
@@ -350,7 +373,10 @@ func (r *ConnectionReconciler) readCredentials(ctx context.Context, v connection
 	creds.apiUser = v.settings.APIUser
 	if creds.apiUser == "" {
 		userKey := v.keys.APIUser()
-		creds.apiUser = string(secret.Data[userKey])
+		creds.apiUser = strings.TrimSpace(string(secret.Data[userKey]))
+		if creds.apiUser != string(secret.Data[userKey]) {
+			creds.trimmed = append(creds.trimmed, userKey)
+		}
 		if creds.apiUser == "" {
 			return credentials{}, &notReady{reason: v1alpha1.ReasonSecretKeyMissing,
 				message: fmt.Sprintf("Secret %s has no key %q (the API user) and spec.apiUser is empty.", ref, userKey)}
@@ -437,7 +463,8 @@ func (r *ConnectionReconciler) open(ctx context.Context, v connectionView, creds
 	perSecond, burst := v.settings.RequestBudget()
 	limiter := rate.NewLimiter(rate.Limit(perSecond), burst)
 	label := v.key.String()
-	hc := &http.Client{Transport: &budgetTransport{connection: label, limiter: limiter, base: transport}}
+	budget := &budgetTransport{connection: label, limiter: limiter, base: transport}
+	hc := &http.Client{Transport: budget}
 	timeout := v.settings.RequestTimeout()
 	log := r.Log.WithValues("connection", label)
 	opts := []ftrack.Option{
@@ -465,7 +492,7 @@ func (r *ConnectionReconciler) open(ctx context.Context, v connectionView, creds
 		transport.CloseIdleConnections()
 		return nil, err
 	}
-	return &Connection{
+	conn := &Connection{
 		key:          v.key,
 		session:      s,
 		limiter:      limiter,
@@ -479,7 +506,10 @@ func (r *ConnectionReconciler) open(ctx context.Context, v connectionView, creds
 		hubEnabled:   v.settings.EventHubEnabled(),
 		subscription: v.settings.EventHubSubscription(),
 		done:         make(chan struct{}),
-	}, nil
+	}
+	refused := func() { r.Pool.refuse(conn) }
+	budget.unauthorized.Store(&refused)
+	return conn, nil
 }
 
 // classify maps a session error to the Ready condition and the reconcile outcome. Messages
@@ -711,6 +741,7 @@ func SetupConnections(mgr ctrl.Manager) (*Connections, error) {
 	log := mgr.GetLogger().WithName("ftrack")
 	pool := NewSessionPool()
 	bridge := NewEventBridge(mgr.GetClient(), pool, mgr.GetLogger().WithName("eventbridge"))
+	pool.onRefusedCredentials(bridge.triggerConnection)
 	if err := mgr.Add(pool); err != nil {
 		return nil, err
 	}

@@ -94,6 +94,8 @@ type EntityReconciler struct {
 	// synced remembers the generation each object was last synced at: the cache may not
 	// show the last status yet when an ftrack event arrives right after a sync.
 	synced sync.Map // types.NamespacedName → int64
+	// blocked are the deletions that wait for other objects (DeleteBlocked).
+	blocked blockedDeletes
 }
 
 // SetupEntities registers the FtrackEntity reconciler with mgr, borrowing the pool and the
@@ -120,6 +122,9 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.FtrackEntity{}, IndexFtrackEntityByCustomAttributeConnection, customAttributeConnection); err != nil {
 		return fmt.Errorf("indexing FtrackEntity by custom attribute connection: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.FtrackEntity{}, IndexFtrackEntityByUID, uidIndexValues); err != nil {
+		return fmt.Errorf("indexing FtrackEntity by UID: %w", err)
+	}
 	r.events = newEntityEvents(r.Recorder, mgr.GetClient())
 	if err := mgr.Add(r.events); err != nil {
 		return fmt.Errorf("adding the Event summariser: %w", err)
@@ -132,7 +137,11 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.Or(predicate.GenerationChangedPredicate{}, controlAnnotationsChanged{}, deletionPredicate{}),
 			filter)).
 		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.referrers, priority: wakePriority}, builder.WithPredicates(readinessChanged{})).
-		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.customAttributeWaiters, priority: wakePriority}, builder.WithPredicates(readinessChanged{}))
+		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.customAttributeWaiters, priority: wakePriority}, builder.WithPredicates(readinessChanged{})).
+		// An owner that goes lets the next object that points at its entity take it.
+		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.claimantsOfDeleted, priority: wakePriority}, builder.WithPredicates(goneOrGoing{})).
+		// A blocker of a deletion that goes or changes lets the deletion look again.
+		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.blocked.waiters, priority: wakePriority}, builder.WithPredicates(predicate.Or(goneOrGoing{}, predicate.GenerationChangedPredicate{})))
 	if r.Bridge != nil {
 		b = b.WatchesRawSource(r.Bridge.Source(handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			if r.Filter != nil && !r.Filter(o) {
@@ -152,6 +161,23 @@ func (deletionPredicate) Update(e event.UpdateEvent) bool {
 	return e.ObjectNew.GetDeletionTimestamp() != nil && e.ObjectOld.GetDeletionTimestamp() == nil
 }
 
+// goneOrGoing passes deletions, and updates that start one.
+type goneOrGoing struct{ predicate.Funcs }
+
+// Create implements predicate.Predicate.
+func (goneOrGoing) Create(event.CreateEvent) bool { return false }
+
+// Generic implements predicate.Predicate.
+func (goneOrGoing) Generic(event.GenericEvent) bool { return false }
+
+// Delete implements predicate.Predicate.
+func (goneOrGoing) Delete(event.DeleteEvent) bool { return true }
+
+// Update implements predicate.Predicate.
+func (goneOrGoing) Update(e event.UpdateEvent) bool {
+	return e.ObjectNew.GetDeletionTimestamp() != nil && e.ObjectOld.GetDeletionTimestamp() == nil
+}
+
 // controlAnnotationsChanged passes updates that change the paused or the
 // reconcile-requested-at annotation; the entity-id annotation is the reconciler's own.
 type controlAnnotationsChanged struct{ predicate.Funcs }
@@ -163,7 +189,8 @@ func (controlAnnotationsChanged) Update(e event.UpdateEvent) bool {
 		o[v1alpha1.AnnotationReconcileRequestedAt] != n[v1alpha1.AnnotationReconcileRequestedAt]
 }
 
-// readinessChanged passes updates that change whether an FtrackEntity is Ready, or its id.
+// readinessChanged passes updates that change whether an FtrackEntity is Ready or Stalled,
+// its id or its path.
 type readinessChanged struct{ predicate.Funcs }
 
 // Update implements predicate.Predicate.
@@ -173,7 +200,10 @@ func (readinessChanged) Update(e event.UpdateEvent) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	return isReady(o) != isReady(n) || o.Status.ID != n.Status.ID || o.Status.Path != n.Status.Path
+	// A referenced object that stalls tells its referrers too: their wait may be over for
+	// good (a reference cycle, a parent that will not come).
+	return isReady(o) != isReady(n) || o.Status.ID != n.Status.ID || o.Status.Path != n.Status.Path ||
+		meta.IsStatusConditionTrue(o.Status.Conditions, v1alpha1.ConditionStalled) != meta.IsStatusConditionTrue(n.Status.Conditions, v1alpha1.ConditionStalled)
 }
 
 // Create implements predicate.Predicate: an object created Ready (restored) wakes referrers.
@@ -425,6 +455,11 @@ func (r *EntityReconciler) outcome(ctx context.Context, obj *v1alpha1.FtrackEnti
 		return ctrl.Result{}, reconcile.TerminalError(err)
 	case errors.Is(err, context.Canceled):
 		return ctrl.Result{}, err
+	case errors.Is(err, ftrack.ErrInvalidCredentials):
+		// The connection stopped being Ready with this answer (see SessionPool.refuse); it
+		// wakes its entities when it is Ready again.
+		markProgressing(obj, v1alpha1.ReasonConnectionNotReady, "ftrack refused the connection's credentials; waiting for the connection to be Ready again")
+		return ctrl.Result{RequeueAfter: waitRequeue}, nil
 	default:
 		markProgressing(obj, v1alpha1.ReasonServerUnreachable, fmt.Sprintf("reaching ftrack failed, retrying: %s", err.Error()))
 		return ctrl.Result{}, err
@@ -529,6 +564,11 @@ func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1al
 		if ref.Name == "" {
 			continue
 		}
+		if cycle, err := r.referenceCycle(ctx, obj, ref.Name); err != nil {
+			return err
+		} else if cycle != "" {
+			return specErrorf(v1alpha1.ReasonReferenceCycle, "references.%s: the references by name form a cycle (%s); an entity cannot be its own ancestor", rel, cycle)
+		}
 		var target v1alpha1.FtrackEntity
 		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, &target); err != nil {
 			if apierrors.IsNotFound(err) {
@@ -553,6 +593,40 @@ func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1al
 		}
 	}
 	return nil
+}
+
+// maxReferenceDepth bounds how far referenceCycle follows references by name.
+const maxReferenceDepth = 64
+
+// referenceCycle follows the references by name from the object named next (obj's
+// reference) and returns the cycle as "a → b → a" when it leads back to obj; "" when it
+// does not (or leaves the objects that exist).
+func (r *EntityReconciler) referenceCycle(ctx context.Context, obj *v1alpha1.FtrackEntity, next string) (string, error) {
+	seen := map[string]bool{}
+	var walk func(name string, path []string) (string, error)
+	walk = func(name string, path []string) (string, error) {
+		path = append(path, name)
+		if name == obj.Name {
+			return strings.Join(path, " → "), nil
+		}
+		if seen[name] || len(path) > maxReferenceDepth {
+			return "", nil
+		}
+		seen[name] = true
+		var o v1alpha1.FtrackEntity
+		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, &o); err != nil {
+			return "", client.IgnoreNotFound(err)
+		}
+		for _, rel := range sortedKeys(o.Spec.References) {
+			if n := o.Spec.References[rel].Name; n != "" {
+				if cycle, err := walk(n, path); cycle != "" || err != nil {
+					return cycle, err
+				}
+			}
+		}
+		return "", nil
+	}
+	return walk(next, []string{obj.Name})
 }
 
 // resolveRemoteReferences resolves references given by id or by query.
@@ -760,6 +834,21 @@ func (r *EntityReconciler) reconcileIdentity(ctx context.Context, ec entityClien
 	if id == "" {
 		id = obj.Status.ID
 	}
+	if a := obj.Spec.Adopt; id != "" && a != nil && a.ID != "" && a.ID != id {
+		// The annotation and adopt.id disagree (an object applied again after its entity
+		// went, then told to adopt): adopt wins over an id whose entity no longer exists.
+		probe := &desiredEntity{es: want.es, id: id, attrs: map[string]any{}, refs: map[string]resolvedRef{}, metadata: map[string]string{}}
+		have, err := ec.Observe(ctx, probe)
+		if err != nil {
+			return false, err
+		}
+		if have != nil {
+			return false, specErrorf(v1alpha1.ReasonAdoptionFailed,
+				"adopt.id: this object already manages %s %s (its %s annotation), which exists in ftrack; an object manages one entity, so create another FtrackEntity to adopt %s",
+				want.es.s.ID, id, v1alpha1.AnnotationEntityID, a.ID)
+		}
+		id = a.ID
+	}
 	if id == "" {
 		switch a := obj.Spec.Adopt; {
 		case a != nil && a.ID != "":
@@ -817,11 +906,15 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec entityClient,
 	observe := obj.Spec.Management == v1alpha1.ManagementObserve
 	key := client.ObjectKeyFromObject(obj)
 	gen, remembered := r.synced.Load(key)
+	sc := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionSynced)
 	syncedBefore := (remembered && gen.(int64) == obj.Generation) ||
-		(obj.Status.ObservedGeneration == obj.Generation && meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionSynced))
+		(sc != nil && sc.Status == metav1.ConditionTrue && sc.ObservedGeneration == obj.Generation)
 	owned := obj.Status.Ownership == v1alpha1.OwnershipCreated || obj.Status.Ownership == v1alpha1.OwnershipAdopted || (remembered && !observe)
 	defer func() {
-		if meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionSynced) {
+		// Only a Synced condition of this generation counts: a reconcile that failed still
+		// carries the previous generation's, and remembering that would take the spec's own
+		// change for a change made in ftrack at the next reconcile.
+		if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionSynced); c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == obj.Generation {
 			r.synced.Store(key, obj.Generation)
 		}
 	}()
@@ -836,6 +929,10 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec entityClient,
 		if have, err = ec.Observe(ctx, want); err != nil {
 			return err
 		}
+	}
+	replaced, err := r.checkOwnership(ctx, obj, want, have)
+	if err != nil {
+		return err
 	}
 	label := conn.Key().String()
 	now := r.now()
@@ -869,7 +966,10 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec entityClient,
 			if existing == nil {
 				return err
 			}
-			return r.reconcileExisting(ctx, ec, label, obj, want, existing, observe, owned, syncedBefore)
+			if replaced, err = r.checkOwnership(ctx, obj, want, existing); err != nil {
+				return err
+			}
+			return r.reconcileExisting(ctx, ec, label, obj, want, existing, observe, owned, syncedBefore, replaced)
 		}
 		obj.Status.ID = want.id
 		if owned {
@@ -887,38 +987,83 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, ec entityClient,
 		markSynced(obj, v1alpha1.ReasonSynced, fmt.Sprintf("%s %s holds the spec", want.es.s.ID, want.id))
 		return nil
 	}
-	return r.reconcileExisting(ctx, ec, label, obj, want, have, observe, owned, syncedBefore)
+	return r.reconcileExisting(ctx, ec, label, obj, want, have, observe, owned, syncedBefore, replaced)
+}
+
+// checkOwnership applies the ownership rule (see entity_ownership.go) to obj and the entity
+// want.id, which have describes (nil: it does not exist). It returns a spec error when
+// another object owns the entity, and the UID of a previous owner that no longer exists
+// when obj takes its place. Observe-only objects own nothing and are not checked.
+func (r *EntityReconciler) checkOwnership(ctx context.Context, obj *v1alpha1.FtrackEntity, want *desiredEntity, have *observedEntity) (replaced string, err error) {
+	if obj.Spec.Management == v1alpha1.ManagementObserve {
+		return "", nil
+	}
+	if have != nil {
+		switch mark := have.metadata[v1alpha1.MetadataManagedBy]; {
+		case mark == string(obj.UID):
+			return "", nil
+		case mark != "":
+			owner, err := r.markOwner(ctx, obj, mark)
+			if err != nil {
+				return "", err
+			}
+			if owner != nil {
+				return "", ownershipConflict(want.es.s.ID, want.id, owner, "its managed-by mark in ftrack names that object")
+			}
+			replaced = mark
+		}
+	}
+	view, err := r.rivalsOf(ctx, obj, want.id)
+	if err != nil {
+		return "", err
+	}
+	if leader := view.leader(obj, want.id); leader != nil {
+		return "", ownershipConflict(want.es.s.ID, want.id, leader, "that object pointed at it first")
+	}
+	return replaced, nil
 }
 
 // reconcileExisting adopts, reads, updates or reports an entity that exists in ftrack.
-func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec entityClient, label string, obj *v1alpha1.FtrackEntity, want *desiredEntity, have *observedEntity, observe, owned, syncedBefore bool) error {
+// replaced is the UID of a previous owner that no longer exists, or "".
+func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec entityClient, label string, obj *v1alpha1.FtrackEntity, want *desiredEntity, have *observedEntity, observe, owned, syncedBefore bool, replaced string) error {
 	now := r.now()
-	obj.Status.ID = want.id
 	if have.typ != "" && !want.es.set.IsA(have.typ, want.es.s.ID) {
 		return specErrorf(v1alpha1.ReasonInvalidSpec, "the entity with id %s is a %s, not a %s", want.id, have.typ, want.es.s.ID)
 	}
+	mark := have.metadata[v1alpha1.MetadataManagedBy]
+	switch {
+	case observe:
+		obj.Status.Ownership = v1alpha1.OwnershipObserved
+	case replaced != "":
+		obj.Status.Ownership = v1alpha1.OwnershipAdopted
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonOwnerReplaced, "Adopt",
+			"took over %s %s: its previous owner (FtrackEntity UID %s) no longer exists", want.es.s.ID, want.id, replaced)
+	case mark == string(obj.UID) || want.id == EntityIDFor(obj.UID):
+		// The operator created it for this object (its status may have been lost), or
+		// adopted it for this object earlier.
+		if !owned {
+			obj.Status.Ownership = v1alpha1.OwnershipCreated
+			if obj.Spec.Adopt != nil && want.id != EntityIDFor(obj.UID) {
+				obj.Status.Ownership = v1alpha1.OwnershipAdopted
+			}
+		}
+	case owned:
+		// This object created or adopted it and its mark is missing (removed in ftrack, or
+		// a type without metadata); the update below puts the mark back.
+	case obj.Spec.Adopt != nil:
+		obj.Status.Ownership = v1alpha1.OwnershipAdopted
+		r.normalEvent(obj, v1alpha1.EventReasonAdopted, "Adopt", "adopted %s %s", want.es.s.ID, want.id)
+	default:
+		return specErrorf(v1alpha1.ReasonOwnershipConflict,
+			"%s %s exists in ftrack but was not created by the operator for this object; to take it over set spec.adopt.id, or remove the %s annotation to create a new entity",
+			want.es.s.ID, want.id, v1alpha1.AnnotationEntityID)
+	}
+	obj.Status.ID = want.id
 	switch name, named := have.attrs["name"].(string); {
 	case have.path != "":
 		obj.Status.Path = have.path
 	case named:
 		obj.Status.Path = entityPath(want.parentPath, name)
-	}
-	switch {
-	case observe:
-		obj.Status.Ownership = v1alpha1.OwnershipObserved
-	case !owned && obj.Spec.Adopt != nil:
-		obj.Status.Ownership = v1alpha1.OwnershipAdopted
-		r.normalEvent(obj, v1alpha1.EventReasonAdopted, "Adopt", "adopted %s %s", want.es.s.ID, want.id)
-	case !owned && have.metadata[v1alpha1.MetadataManagedBy] != "":
-		// Created by the operator (a lost status, or a restored object).
-		obj.Status.Ownership = v1alpha1.OwnershipCreated
-	case !owned && !want.es.hasMetadata() && want.id == EntityIDFor(obj.UID):
-		// The id the operator chose for this object: nobody else uses it.
-		obj.Status.Ownership = v1alpha1.OwnershipCreated
-	case !owned:
-		return specErrorf(v1alpha1.ReasonOwnershipConflict,
-			"%s %s exists in ftrack but was not created by the operator; to take it over set spec.adopt.id, or remove the %s annotation to create a new entity",
-			want.es.s.ID, want.id, v1alpha1.AnnotationEntityID)
 	}
 	changes := diffEntity(want, have)
 	if observe {
@@ -951,6 +1096,9 @@ func (r *EntityReconciler) reconcileExisting(ctx context.Context, ec entityClien
 	}
 	if err := ec.Update(ctx, want, changes); err != nil {
 		return err
+	}
+	if p := pathAfterUpdate(want, have, changes); p != "" {
+		obj.Status.Path = p
 	}
 	if drift {
 		driftDetected.WithLabelValues(label, "corrected").Inc()
@@ -985,41 +1133,168 @@ func checkImmutable(want *desiredEntity, have *observedEntity, changes []change)
 	return nil
 }
 
-// reconcileDelete deletes the ftrack entity when the policy says so and the operator owns
-// it, then lets the object go.
+// reconcileDelete deletes the ftrack entity when the policy says so and this object owns
+// it, then lets the object go. A delete that would make ftrack delete descendants that
+// other objects keep waits (DeleteBlocked) with the finalizer in place.
 func (r *EntityReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1.FtrackEntity) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerEntityDelete) {
 		return ctrl.Result{}, nil
 	}
 	id := obj.Status.ID
 	owned := obj.Status.Ownership == v1alpha1.OwnershipCreated || obj.Status.Ownership == v1alpha1.OwnershipAdopted
-	if obj.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete && id != "" {
-		if !owned {
-			r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteRefused, "Delete", "%s %s was not created or adopted by this object; it is left in ftrack", obj.Spec.EntityType, id)
-		} else {
-			conn, err := r.Pool.Acquire(ctx, r.Client, obj.Namespace, obj.Spec.ConnectionRef)
-			if err != nil {
-				if errors.Is(err, ErrConnectionNotFound) {
-					r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteRefused, "Delete", "the connection is gone; %s %s is left in ftrack", obj.Spec.EntityType, id)
-					return ctrl.Result{}, r.removeFinalizer(ctx, obj)
-				}
-				markProgressing(obj, v1alpha1.ReasonDeleting, "waiting for the connection to delete the entity: "+err.Error())
-				return ctrl.Result{RequeueAfter: waitRequeue}, nil
-			}
-			if err := r.entityClient(conn).Delete(ctx, obj.Spec.EntityType, id); err != nil {
-				markProgressing(obj, v1alpha1.ReasonDeleting, "deleting the entity failed, retrying: "+err.Error())
-				return ctrl.Result{}, err
-			}
-			r.normalEvent(obj, v1alpha1.EventReasonDeleted, "Delete", "deleted %s %s", obj.Spec.EntityType, id)
-		}
+	if obj.Spec.DeletionPolicy != v1alpha1.DeletionPolicyDelete || id == "" {
+		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
 	}
+	if !owned {
+		r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteRefused, "Delete", "%s %s was not created or adopted by this object; it is left in ftrack", obj.Spec.EntityType, id)
+		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+	}
+	conn, err := r.Pool.Acquire(ctx, r.Client, obj.Namespace, obj.Spec.ConnectionRef)
+	if err != nil {
+		if errors.Is(err, ErrConnectionNotFound) {
+			r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteRefused, "Delete", "the connection is gone; %s %s is left in ftrack", obj.Spec.EntityType, id)
+			return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+		}
+		markProgressing(obj, v1alpha1.ReasonDeleting, "waiting for the connection to delete the entity: "+err.Error())
+		return ctrl.Result{RequeueAfter: waitRequeue}, nil
+	}
+	ec := r.entityClient(conn)
+	es, err := lookupType(conn.Schemas(), obj.Spec.EntityType)
+	if err != nil {
+		r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteRefused, "Delete", "%s; %s is left in ftrack", err.Error(), id)
+		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+	}
+	want := &desiredEntity{es: es, id: id, attrs: map[string]any{}, refs: map[string]resolvedRef{}, metadata: map[string]string{}}
+	have, err := ec.Observe(ctx, want)
+	if err != nil {
+		markProgressing(obj, v1alpha1.ReasonDeleting, "reading the entity before deleting it failed, retrying: "+err.Error())
+		return ctrl.Result{}, err
+	}
+	if have == nil {
+		// Gone already: nothing to delete, nothing to cascade.
+		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+	}
+	if _, err := r.checkOwnership(ctx, obj, want, have); err != nil {
+		var se *SpecError
+		if !errors.As(err, &se) {
+			return ctrl.Result{}, err
+		}
+		r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteRefused, "Delete", "%s is left in ftrack: %s", id, se.Message)
+		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+	}
+	blockers, err := r.deleteBlockers(ctx, ec, obj, es, id)
+	if err != nil {
+		markProgressing(obj, v1alpha1.ReasonDeleting, "looking for descendants before deleting the entity failed, retrying: "+err.Error())
+		return ctrl.Result{}, err
+	}
+	if len(blockers) > 0 {
+		names := make([]string, len(blockers))
+		for i, b := range blockers {
+			names[i] = objectRef(b)
+		}
+		msg := fmt.Sprintf("deleting %s %s would make ftrack delete entities that other FtrackEntity objects keep: %s; delete them or set their deletionPolicy to Delete first",
+			obj.Spec.EntityType, id, listOrNone(names))
+		if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady); c == nil || c.Reason != v1alpha1.ReasonDeleteBlocked || c.Message != truncate(msg, 1024) {
+			r.Recorder.Eventf(obj, nil, "Warning", v1alpha1.EventReasonDeleteBlocked, "Delete", "%s", truncate(msg, 1024))
+		}
+		markProgressing(obj, v1alpha1.ReasonDeleteBlocked, msg)
+		r.blocked.wait(client.ObjectKeyFromObject(obj), blockers)
+		return ctrl.Result{RequeueAfter: deleteBlockedRecheck}, nil
+	}
+	r.blocked.forget(client.ObjectKeyFromObject(obj))
+	if err := ec.Delete(ctx, obj.Spec.EntityType, id); err != nil {
+		markProgressing(obj, v1alpha1.ReasonDeleting, "deleting the entity failed, retrying: "+err.Error())
+		return ctrl.Result{}, err
+	}
+	r.normalEvent(obj, v1alpha1.EventReasonDeleted, "Delete", "deleted %s %s", obj.Spec.EntityType, id)
 	return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+}
+
+// deleteBlockedRecheck is the safety net of a blocked delete; a blocker that changes or
+// goes wakes it at once (see blockedDeletes).
+const deleteBlockedRecheck = 2 * time.Minute
+
+// deleteBlockers returns the other objects that keep an entity ftrack would delete with
+// the entity id of obj: objects of the same server whose deletionPolicy is not Delete (or
+// that only observe) and whose entity descends from id.
+func (r *EntityReconciler) deleteBlockers(ctx context.Context, ec entityClient, obj *v1alpha1.FtrackEntity, es entitySchema, id string) ([]*v1alpha1.FtrackEntity, error) {
+	var list v1alpha1.FtrackEntityList
+	if err := r.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	candidates := map[string]string{}
+	keepers := map[string][]*v1alpha1.FtrackEntity{}
+	for i := range list.Items {
+		o := &list.Items[i]
+		eid := o.Status.ID
+		if eid == "" {
+			eid = o.Annotations[v1alpha1.AnnotationEntityID]
+		}
+		if o.UID == obj.UID || eid == "" || eid == id {
+			continue
+		}
+		if o.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete && o.Spec.Management != v1alpha1.ManagementObserve {
+			continue
+		}
+		same, err := r.sameServer(ctx, obj, o)
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			continue
+		}
+		candidates[eid] = o.Spec.EntityType
+		keepers[eid] = append(keepers[eid], o)
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	ids, err := ec.Descendants(ctx, es, id, candidates)
+	if err != nil {
+		return nil, err
+	}
+	var out []*v1alpha1.FtrackEntity
+	for _, d := range ids {
+		out = append(out, keepers[d]...)
+	}
+	slices.SortFunc(out, func(a, b *v1alpha1.FtrackEntity) int { return strings.Compare(objectRef(a), objectRef(b)) })
+	return out, nil
 }
 
 func (r *EntityReconciler) removeFinalizer(ctx context.Context, obj *v1alpha1.FtrackEntity) error {
 	patch := client.MergeFrom(obj.DeepCopy())
 	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerEntityDelete)
 	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
+}
+
+// pathAfterUpdate returns the entity's path once changes are made: the path ftrack showed
+// before a rename or a move is one step behind. "" when neither the name nor the parent
+// changes, or the new path is not known.
+func pathAfterUpdate(want *desiredEntity, have *observedEntity, changes []change) string {
+	renamed, moved := false, false
+	for _, c := range changes {
+		renamed = renamed || (c.kind == changeAttribute && c.name == "name")
+		moved = moved || (c.kind == changeReference && c.name == "parent")
+	}
+	if !renamed && !moved {
+		return ""
+	}
+	name, _ := have.attrs["name"].(string)
+	if n, ok := want.attrs["name"].(string); ok {
+		name = n
+	}
+	if name == "" {
+		return ""
+	}
+	parent := want.parentPath
+	if !moved && have.path != "" {
+		if i := strings.LastIndex(have.path, " / "); i >= 0 {
+			parent = have.path[:i]
+		} else {
+			parent = ""
+		}
+	}
+	return entityPath(parent, name)
 }
 
 // entityPath returns parentPath / name for status.path, or name when the parent's path is

@@ -78,6 +78,7 @@ type foundEntity struct {
 //   - Query returns up to two entities matching an ftrack query.
 //   - Find returns up to two ids of entities of typ whose attributes equal match.
 //   - CustomAttributes returns the custom attribute configurations that apply to es.
+//   - Descendants returns the candidates (id → type) that ftrack deletes with entity id.
 //
 // Errors are the ftrack client's typed errors.
 type entityClient interface {
@@ -89,6 +90,7 @@ type entityClient interface {
 	Query(ctx context.Context, expr string) ([]foundEntity, error)
 	Find(ctx context.Context, es entitySchema, match map[string]string) ([]string, error)
 	CustomAttributes(ctx context.Context, es entitySchema, refresh bool) (map[string]customAttributeConfig, error)
+	Descendants(ctx context.Context, es entitySchema, id string, candidates map[string]string) ([]string, error)
 }
 
 // customAttributeConfig is one CustomAttributeConfiguration.
@@ -577,4 +579,188 @@ var _ entityClient = (*ftrackEntityClient)(nil)
 // managedByMarker returns the metadata the operator sets on entities it owns.
 func managedByMarker(uid string) map[string]string {
 	return map[string]string{v1alpha1.MetadataManagedBy: uid}
+}
+
+// owningForeignKeys are the foreign keys through which an entity belongs to another, nearest
+// owner first: ftrack deletes the entity with the one they point at.
+var owningForeignKeys = []string{"parent_id", "context_id", "asset_id", "version_id", "container_id", "project_id"}
+
+// descendantHops bounds how many owners up Descendants looks from a candidate that is not a
+// context (a component → its version → its asset → its context).
+const descendantHops = 4
+
+// queryChunk is how many ids one `id in (…)` query names.
+const queryChunk = 100
+
+// Descendants implements entityClient: it returns the ids of candidates (id → entity type)
+// that ftrack would delete with the entity id of type es, because their owning foreign keys
+// lead to it.
+func (c *ftrackEntityClient) Descendants(ctx context.Context, es entitySchema, id string, candidates map[string]string) ([]string, error) {
+	found := map[string]bool{}
+	// node → the candidates it stands for (itself, or the candidates it owns).
+	type node struct {
+		typ   string
+		cands []string
+	}
+	frontier := map[string]*node{}
+	for cid, typ := range candidates {
+		if cid != id {
+			frontier[cid] = &node{typ: typ, cands: []string{cid}}
+		}
+	}
+	isContext := es.set.IsA(es.s.ID, "Context")
+	for hop := 0; hop <= descendantHops && len(frontier) > 0; hop++ {
+		// Contexts below a context: ftrack's ancestors (or the project) say it at once.
+		var contexts []string
+		byType := map[string][]string{}
+		for nid, n := range frontier {
+			switch {
+			case isContext && es.set.IsA(n.typ, "TypedContext"):
+				contexts = append(contexts, nid)
+				continue
+			case !isContext && es.set.IsA(n.typ, "Context"):
+				// A context never belongs to an entity that is not one.
+				continue
+			}
+			byType[n.typ] = append(byType[n.typ], nid)
+		}
+		if len(contexts) > 0 {
+			cond := fmt.Sprintf("ancestors any (id is %s)", strconv.Quote(id))
+			if es.s.ID == "Project" {
+				cond = fmt.Sprintf("project_id is %s", strconv.Quote(id))
+			}
+			ids, err := c.idsWhere(ctx, "TypedContext", contexts, cond)
+			if err != nil {
+				return nil, err
+			}
+			for _, nid := range ids {
+				for _, cid := range frontier[nid].cands {
+					found[cid] = true
+				}
+			}
+			for _, nid := range contexts {
+				delete(frontier, nid)
+			}
+		}
+		next := map[string]*node{}
+		for _, typ := range sortedKeys(byType) {
+			s, ok := c.schemas.Get(typ)
+			if !ok {
+				continue
+			}
+			tes := entitySchema{set: c.schemas, s: s}
+			var fks []string
+			for _, fk := range owningForeignKeys {
+				if tes.relationOfForeignKey(fk) != "" {
+					fks = append(fks, fk)
+				}
+			}
+			if len(fks) == 0 {
+				continue
+			}
+			rows, err := c.readIDs(ctx, typ, byType[typ], fks)
+			if err != nil {
+				return nil, err
+			}
+			for nid, values := range rows {
+				n := frontier[nid]
+				up, upType := "", ""
+				for _, fk := range fks {
+					v := values[fk]
+					if v == "" {
+						continue
+					}
+					if v == id {
+						for _, cid := range n.cands {
+							found[cid] = true
+						}
+						up = ""
+						break
+					}
+					if up == "" && fk != "project_id" {
+						p, _ := s.Property(tes.relationOfForeignKey(fk))
+						up, upType = v, p.Ref
+					}
+				}
+				if up == "" || found[n.cands[0]] {
+					continue
+				}
+				if upType == "Context" {
+					upType = "TypedContext"
+				}
+				m, ok := next[up]
+				if !ok {
+					m = &node{typ: upType}
+					next[up] = m
+				}
+				m.cands = append(m.cands, n.cands...)
+			}
+		}
+		frontier = next
+	}
+	out := make([]string, 0, len(found))
+	for cid := range found {
+		out = append(out, cid)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// idsWhere returns the ids among ids of entities of typ that also meet cond.
+func (c *ftrackEntityClient) idsWhere(ctx context.Context, typ string, ids []string, cond string) ([]string, error) {
+	var out []string
+	err := c.queryByIDs(ctx, ids, func(in string) string {
+		return fmt.Sprintf("select id from %s where id in (%s) and (%s)", typ, in, cond)
+	}, func(e *ftrack.Entity) { out = append(out, e.ID()) })
+	return out, err
+}
+
+// readIDs reads the foreign keys fks of the entities of typ with ids: id → fk → value.
+func (c *ftrackEntityClient) readIDs(ctx context.Context, typ string, ids []string, fks []string) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	err := c.queryByIDs(ctx, ids, func(in string) string {
+		return fmt.Sprintf("select id, %s from %s where id in (%s)", strings.Join(fks, ", "), typ, in)
+	}, func(e *ftrack.Entity) {
+		v := e.Values()
+		row := map[string]string{}
+		for _, fk := range fks {
+			row[fk], _ = v[fk].(string)
+		}
+		out[e.ID()] = row
+	})
+	return out, err
+}
+
+// queryByIDs runs the query expr(in) for ids, at most queryChunk of them in each `in`
+// list, and hands each entity found to each.
+func (c *ftrackEntityClient) queryByIDs(ctx context.Context, ids []string, expr func(in string) string, each func(*ftrack.Entity)) error {
+	for chunk := range slices.Chunk(sortedUnique(ids), queryChunk) {
+		res, err := c.co.Do(ctx, map[string]any{"action": "query", "expression": expr(quoteList(chunk))})
+		if err != nil {
+			return err
+		}
+		entities, err := queryEntities(res[0])
+		if err != nil {
+			return err
+		}
+		for _, e := range entities {
+			each(e)
+		}
+	}
+	return nil
+}
+
+func sortedUnique(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// quoteList renders ids as the list of an `in (…)` term.
+func quoteList(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = strconv.Quote(id)
+	}
+	return strings.Join(q, ", ")
 }

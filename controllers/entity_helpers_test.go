@@ -59,6 +59,8 @@ type entityFixture struct {
 	ns     string
 	server *ftracktest.Server
 	conn   string
+	// clusterConn says that conn is a ClusterFtrackConnection.
+	clusterConn bool
 }
 
 // newEntityFixture makes a namespace and a connection to srv (the suite's emulator when
@@ -111,10 +113,14 @@ func attrs(m map[string]any) map[string]apiextensionsv1.JSON {
 
 // entity returns an FtrackEntity of the fixture's namespace and connection.
 func (f *entityFixture) entity(name, typ string, mutate ...func(*v1alpha1.FtrackEntity)) *v1alpha1.FtrackEntity {
+	kind := KindFtrackConnection
+	if f.clusterConn {
+		kind = KindClusterFtrackConnection
+	}
 	e := &v1alpha1.FtrackEntity{
 		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: name},
 		Spec: v1alpha1.FtrackEntitySpec{
-			ConnectionRef: v1alpha1.ConnectionReference{Kind: KindFtrackConnection, Name: f.conn},
+			ConnectionRef: v1alpha1.ConnectionReference{Kind: kind, Name: f.conn},
 			EntityType:    typ,
 		},
 	}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -393,6 +394,12 @@ func updatedEntityIDs(ev ftevent.Event) []string {
 		case string:
 			id = v
 		case []any: // a composite primary key is sent as a list
+		}
+		if typ, _ := m["entity_type"].(string); typ == "Metadata" {
+			// A metadata row (the managed-by mark among them) belongs to the entity it
+			// describes: that entity's object must look again.
+			id, _ = m["parentId"].(string)
+		} else if _, composite := m["entityId"].([]any); composite {
 			continue
 		}
 		if id != "" && !seen[id] {
@@ -434,6 +441,10 @@ func entityIndexValues(obj client.Object) []string {
 	}
 	if id := e.GetAnnotations()[v1alpha1.AnnotationEntityID]; id != "" && id != e.Status.ID {
 		out = append(out, id)
+	}
+	if a := e.Spec.Adopt; a != nil && a.ID != "" && !slices.Contains(out, a.ID) {
+		// An object that will adopt the entity claims it before it has reconciled.
+		out = append(out, a.ID)
 	}
 	return out
 }

@@ -106,6 +106,9 @@ type budgetTransport struct {
 	base       http.RoundTripper
 	// holdUntil is the Unix time in nanoseconds before which no request may leave.
 	holdUntil atomic.Int64
+	// unauthorized, when set, is called when the server refuses the credentials of an /api
+	// request (401): whichever reconcile sent it, the connection stops being Ready at once.
+	unauthorized atomic.Pointer[func()]
 }
 
 // hold makes requests wait until at least until.
@@ -160,9 +163,14 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	status := StatusError
 	if err == nil {
 		status = strconv.Itoa(resp.StatusCode)
-		if resp.StatusCode == http.StatusTooManyRequests {
+		switch resp.StatusCode {
+		case http.StatusTooManyRequests:
 			if d := ftrack.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
 				t.hold(time.Now().Add(d))
+			}
+		case http.StatusUnauthorized:
+			if fn := t.unauthorized.Load(); fn != nil && action != ActionEventHub {
+				(*fn)()
 			}
 		}
 	}

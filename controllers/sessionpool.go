@@ -119,7 +119,10 @@ type Connection struct {
 	hubEnabled   bool
 	subscription string
 
-	ready     atomic.Bool
+	ready atomic.Bool
+	// refused is set when ftrack refused the session's credentials after it was opened (a
+	// key reset or revoked in ftrack); only a successful probe or a new session clears it.
+	refused   atomic.Bool
 	lastEvent atomic.Int64 // unix nanoseconds of the last hub event, 0 for none
 	done      chan struct{}
 	closeOnce sync.Once
@@ -224,10 +227,11 @@ func (c *Connection) close() {
 // name. The connection reconcilers open, replace and close the sessions; the entity
 // reconciler borrows them with Acquire. It is safe for concurrent use.
 type SessionPool struct {
-	mu      sync.RWMutex
-	conns   map[ConnectionKey]*Connection
-	onReady []func(ConnectionKey)
-	onOpen  []func(*Connection)
+	mu        sync.RWMutex
+	conns     map[ConnectionKey]*Connection
+	onReady   []func(ConnectionKey)
+	onOpen    []func(*Connection)
+	onRefused []func(ConnectionKey)
 }
 
 // NewSessionPool returns an empty pool.
@@ -249,6 +253,34 @@ func (p *SessionPool) onOpened(fn func(*Connection)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.onOpen = append(p.onOpen, fn)
+}
+
+// onRefusedCredentials registers fn to be called, on its own goroutine, when ftrack refuses
+// the credentials of a Ready connection.
+func (p *SessionPool) onRefusedCredentials(fn func(ConnectionKey)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onRefused = append(p.onRefused, fn)
+}
+
+// refuse records that ftrack refused c's credentials: c stops being Ready at once, so that
+// its entities wait instead of failing one by one, and the hooks (the connection's
+// reconciler) are told. It does nothing for a connection that is not the pooled one.
+func (p *SessionPool) refuse(c *Connection) {
+	if c.refused.Swap(true) {
+		return
+	}
+	p.mu.RLock()
+	current := p.conns[c.key] == c
+	hooks := slices.Clone(p.onRefused)
+	p.mu.RUnlock()
+	if !current {
+		return
+	}
+	c.ready.Store(false)
+	for _, h := range hooks {
+		go h(c.key)
+	}
 }
 
 // Get returns the pooled connection of key, ready or not.

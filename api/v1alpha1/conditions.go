@@ -61,8 +61,13 @@ const (
 const (
 	// EventReasonConnected: a session was opened.
 	EventReasonConnected = "Connected"
-	// EventReasonConnectFailed: a session could not be opened.
+	// EventReasonConnectFailed: a session could not be opened, or the server refused the
+	// credentials of an open one.
 	EventReasonConnectFailed = "ConnectFailed"
+	// EventReasonCredentialsTrimmed: a value read from the credentials Secret had leading
+	// or trailing white space (as `kubectl create secret --from-file` keeps a file's final
+	// newline), which was removed.
+	EventReasonCredentialsTrimmed = "CredentialsTrimmed"
 	// EventReasonDisconnected: a session was closed (connection deleted or settings changed).
 	EventReasonDisconnected = "Disconnected"
 	// EventReasonCredentialsChanged: the credentials Secret changed, a new session replaces

@@ -259,7 +259,9 @@ const (
 )
 
 // MetadataManagedBy is the ftrack metadata key the operator sets, on entity types that have
-// metadata, to the UID of the FtrackEntity that created or adopted the entity.
+// metadata, to the UID of the FtrackEntity that created or adopted the entity. It names the
+// entity's one owner: any other FtrackEntity that points at the entity stalls with
+// OwnershipConflict while that object exists.
 const MetadataManagedBy = "ftrack-operator.dev/managed-by"
 
 // FinalizerEntityDelete keeps an FtrackEntity with deletionPolicy Delete until its ftrack
@@ -308,8 +310,16 @@ const (
 	ReasonNotFoundInFtrack = "NotFoundInFtrack"
 	// ReasonDriftReported: ftrack differs from the spec and driftPolicy is Report.
 	ReasonDriftReported = "DriftReported"
-	// ReasonOwnershipConflict: the entity is not the operator's to delete.
+	// ReasonOwnershipConflict: the entity is owned by another FtrackEntity (the one its
+	// managed-by mark names, or the one that claimed it first), or it exists in ftrack and
+	// this object neither created it nor says spec.adopt. Nothing is written to ftrack.
 	ReasonOwnershipConflict = "OwnershipConflict"
+	// ReasonDeleteBlocked: deleting the entity would make ftrack delete descendants that
+	// other FtrackEntity objects keep (their deletionPolicy is not Delete); the finalizer
+	// stays until they are gone or say Delete.
+	ReasonDeleteBlocked = "DeleteBlocked"
+	// ReasonReferenceCycle: the references by name lead back to the object itself.
+	ReasonReferenceCycle = "ReferenceCycle"
 	// ReasonSuspended: spec.suspend or the paused annotation stops reconciling.
 	ReasonSuspended = "Suspended"
 	// ReasonDeleting: the entity is being deleted in ftrack.
@@ -335,6 +345,15 @@ const (
 	// EventReasonDeleteRefused: the entity was not deleted because the operator did not create
 	// or adopt it.
 	EventReasonDeleteRefused = "DeleteRefused"
+	// EventReasonDeleteBlocked: the entity was not deleted (yet) because ftrack would delete
+	// descendants that other FtrackEntity objects keep with it.
+	EventReasonDeleteBlocked = "DeleteBlocked"
+	// EventReasonOwnershipConflict: the entity belongs to another FtrackEntity; nothing was
+	// written.
+	EventReasonOwnershipConflict = "OwnershipConflict"
+	// EventReasonOwnerReplaced: the entity's previous owner no longer exists and this object
+	// took it over (the path of a backup restore).
+	EventReasonOwnerReplaced = "OwnerReplaced"
 )
 
 // FtrackEntity declares one ftrack entity (a project, a shot, a task, a status...) that the
