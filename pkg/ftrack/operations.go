@@ -562,6 +562,8 @@ func (s *Session) encodeValueLocked(v any) any {
 		return x
 	case jsonNullType:
 		return nil
+	case Ref:
+		return map[string]any{"__entity_type__": x.Type, "id": x.ID}
 	case *Entity:
 		ref := make(map[string]any, len(x.typ.primary)+1)
 		ref["__entity_type__"] = x.typ.name
