@@ -3,25 +3,21 @@ package controllers
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
-	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -35,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	ftevent "github.com/ftrack-operator/ftrack-operator/pkg/ftrack/event"
 )
@@ -64,9 +61,6 @@ const (
 	conflictRetry = time.Second
 )
 
-// SessionOpener opens an ftrack session; ftrack.NewSession is the real one.
-type SessionOpener func(ctx context.Context, opts ...ftrack.Option) (*ftrack.Session, error)
-
 // ConnectionReconciler reconciles FtrackConnection or ClusterFtrackConnection objects (one
 // reconciler per kind): it reads the credentials Secret, opens the connection's session in
 // the pool, replaces it when the settings or the Secret change, closes it when the
@@ -74,24 +68,24 @@ type SessionOpener func(ctx context.Context, opts ...ftrack.Option) (*ftrack.Ses
 type ConnectionReconciler struct {
 	// Client reads and writes the Kubernetes objects.
 	Client client.Client
-	// Kind is KindFtrackConnection or KindClusterFtrackConnection.
+	// Kind is connection.KindFtrackConnection or connection.KindClusterFtrackConnection.
 	Kind string
 	// Pool holds the sessions.
-	Pool *SessionPool
+	Pool *connection.Pool
 	// Bridge connects the sessions' event hubs to reconcile triggers.
-	Bridge *EventBridge
+	Bridge *connection.EventBridge
 	// Recorder records Events on the connections.
 	Recorder recorder.EventRecorder
 	// Log is the logger handed to the ftrack sessions.
 	Log logr.Logger
 	// NewSession opens sessions; nil means ftrack.NewSession.
-	NewSession SessionOpener
+	NewSession connection.SessionOpener
 }
 
 // connectionView gives the reconciler one shape for both kinds.
 type connectionView struct {
 	obj             client.Object
-	key             ConnectionKey
+	key             connection.Key
 	settings        *v1alpha1.ConnectionSettings
 	status          *v1alpha1.ConnectionStatus
 	secretNamespace string
@@ -101,7 +95,7 @@ type connectionView struct {
 }
 
 func (r *ConnectionReconciler) newObject() client.Object {
-	if r.Kind == KindClusterFtrackConnection {
+	if r.Kind == connection.KindClusterFtrackConnection {
 		return &v1alpha1.ClusterFtrackConnection{}
 	}
 	return &v1alpha1.FtrackConnection{}
@@ -111,13 +105,13 @@ func viewOf(obj client.Object) connectionView {
 	switch o := obj.(type) {
 	case *v1alpha1.FtrackConnection:
 		return connectionView{
-			obj: o, key: ConnectionKey{Kind: KindFtrackConnection, Namespace: o.Namespace, Name: o.Name},
+			obj: o, key: connection.Key{Kind: connection.KindFtrackConnection, Namespace: o.Namespace, Name: o.Name},
 			settings: &o.Spec.ConnectionSettings, status: &o.Status,
 			secretNamespace: o.Namespace, secretName: o.Spec.SecretRef.Name, keys: o.Spec.SecretRef.SecretKeys,
 		}
 	case *v1alpha1.ClusterFtrackConnection:
 		return connectionView{
-			obj: o, key: ConnectionKey{Kind: KindClusterFtrackConnection, Name: o.Name},
+			obj: o, key: connection.Key{Kind: connection.KindClusterFtrackConnection, Name: o.Name},
 			settings: &o.Spec.ConnectionSettings, status: &o.Status,
 			secretNamespace: o.Spec.SecretRef.Namespace, secretName: o.Spec.SecretRef.Name, keys: o.Spec.SecretRef.SecretKeys,
 			allowed: &o.Spec.AllowedNamespaces,
@@ -132,9 +126,9 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			// Gone without our finalizer (or after it): make sure no session outlives it.
-			key := ConnectionKey{Kind: r.Kind, Namespace: req.Namespace, Name: req.Name}
-			if r.Pool.remove(key) {
-				forgetConnectionMetrics(key.String())
+			key := connection.Key{Kind: r.Kind, Namespace: req.Namespace, Name: req.Name}
+			if r.Pool.Remove(key) {
+				connection.ForgetMetrics(key.String())
 			}
 			return ctrl.Result{}, nil
 		}
@@ -146,10 +140,7 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	defer func() {
 		v.status.ObservedGeneration = obj.GetGeneration()
 		r.recordTransitions(v, before)
-		if equality.Semantic.DeepEqual(before, v.status) {
-			return
-		}
-		if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+		if err := patchStatus(ctx, r.Client.Status(), base, obj); err != nil {
 			retErr = errors.Join(retErr, fmt.Errorf("patching the status: %w", err))
 		}
 	}()
@@ -181,15 +172,15 @@ func (r *ConnectionReconciler) reconcileDelete(ctx context.Context, v connection
 		return ctrl.Result{}, err
 	}
 	if n > 0 {
-		setCondition(v, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonInUse,
+		setCondition(v.obj.(conditioned), v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonInUse,
 			fmt.Sprintf("Deletion waits: %d FtrackEntity object(s) still use this connection.", n))
 		// Entity deletions trigger the next look; the requeue is a safety net.
 		return ctrl.Result{RequeueAfter: inUseRecheck}, nil
 	}
-	if r.Pool.remove(v.key) {
+	if r.Pool.Remove(v.key) {
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonDisconnected, "Disconnect", "Session closed: the connection is being deleted.")
 	}
-	forgetConnectionMetrics(v.key.String())
+	connection.ForgetMetrics(v.key.String())
 	base := v.obj.DeepCopyObject().(client.Object)
 	controllerutil.RemoveFinalizer(v.obj, v1alpha1.FinalizerConnectionInUse)
 	if err := r.Client.Patch(ctx, v.obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
@@ -202,28 +193,20 @@ func (r *ConnectionReconciler) reconcileDelete(ctx context.Context, v connection
 }
 
 // countUsers returns how many FtrackEntity objects name the connection.
-func (r *ConnectionReconciler) countUsers(ctx context.Context, key ConnectionKey) (int, error) {
+func (r *ConnectionReconciler) countUsers(ctx context.Context, key connection.Key) (int, error) {
 	var list v1alpha1.FtrackEntityList
-	if err := r.Client.List(ctx, &list, client.MatchingFields{IndexFtrackEntityByConnection: key.String()}); err != nil {
+	if err := r.Client.List(ctx, &list, client.MatchingFields{connection.IndexFtrackEntityByConnection: key.String()}); err != nil {
 		return 0, fmt.Errorf("listing the entities that use the connection: %w", err)
 	}
 	return len(list.Items), nil
 }
 
-// credentials are what a session is opened with. String never shows the key.
+// credentials are what a session is opened with, and the Secret keys whose values had
+// white space around them.
 type credentials struct {
-	apiUser string
-	apiKey  string
-	caPEM   []byte
-	// trimmed are the Secret keys whose values had white space around them.
+	connection.Credentials
 	trimmed []string
 }
-
-// String implements fmt.Stringer without the key.
-func (c credentials) String() string { return "credentials{user: " + c.apiUser + "}" }
-
-// GoString implements fmt.GoStringer without the key.
-func (c credentials) GoString() string { return c.String() }
 
 // notReady is a reason and message for the Ready condition, with the outcome of the reconcile.
 type notReady struct {
@@ -244,77 +227,80 @@ func (r *ConnectionReconciler) reconcileSession(ctx context.Context, v connectio
 	}
 	fingerprint, credHash := fingerprints(v, creds)
 	existing, ok := r.Pool.Get(v.key)
-	if ok && existing.fingerprint == fingerprint {
+	if ok && existing.Fingerprint() == fingerprint {
 		return r.reconcileExisting(ctx, v, existing)
 	}
-	conn, err := r.open(ctx, v, creds, fingerprint, credHash)
+	conn, err := r.Pool.Open(ctx, connection.Spec{
+		Key: v.key, Settings: v.settings, Credentials: creds.Credentials,
+		Fingerprint: fingerprint, CredentialsHash: credHash, Log: r.Log, NewSession: r.NewSession,
+	})
 	if err != nil {
 		return r.fail(v, classify(v, creds, err), existing)
 	}
-	r.Pool.put(conn)
+	r.Pool.Put(conn)
 	switch {
 	case existing == nil:
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonConnected, "Connect",
-			"Connected to %s as %s (server version %s).", conn.serverURL, conn.apiUser, conn.session.ServerVersion())
-	case existing.credentials != credHash:
+			"Connected to %s as %s (server version %s).", conn.ServerURL(), conn.APIUser(), conn.Session().ServerVersion())
+	case existing.CredentialsHash() != credHash:
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonCredentialsChanged, "Reconnect",
-			"The credentials changed; a new session as %s replaced the old one.", conn.apiUser)
+			"The credentials changed; a new session as %s replaced the old one.", conn.APIUser())
 	default:
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonConnected, "Reconnect",
-			"The settings changed; a new session to %s replaced the old one.", conn.serverURL)
+			"The settings changed; a new session to %s replaced the old one.", conn.ServerURL())
 	}
 	if len(creds.trimmed) > 0 {
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonCredentialsTrimmed, "Connect",
 			"Removed white space around the value of %s in Secret %s/%s (a file's final newline, as kubectl create secret --from-file keeps it).",
 			strings.Join(creds.trimmed, " and "), v.secretNamespace, v.secretName)
 	}
-	if conn.insecure {
+	if conn.Insecure() {
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonInsecureTLS, "Connect",
 			"TLS certificate verification is off (spec.tls.insecureSkipVerify): anyone on the network path can read the API key.")
 	}
-	r.Pool.setReady(conn, true)
+	r.Pool.SetReady(conn, true)
 	r.reportConnected(v, conn)
-	return ctrl.Result{RequeueAfter: Jitter(v.settings.ResyncPeriod())}, nil
+	return ctrl.Result{RequeueAfter: wait.Jitter(v.settings.ResyncPeriod(), 0.1)}, nil
 }
 
 // reconcileExisting checks a session that still matches the spec. While its event hub is up
 // the server is known to be there; otherwise one cheap request tells.
-func (r *ConnectionReconciler) reconcileExisting(ctx context.Context, v connectionView, c *Connection) (ctrl.Result, error) {
-	if !c.hubEnabled || !c.session.EventHub().Connected() || c.refused.Load() {
+func (r *ConnectionReconciler) reconcileExisting(ctx context.Context, v connectionView, c *connection.Connection) (ctrl.Result, error) {
+	if !c.HubEnabled() || !c.Session().EventHub().Connected() || c.Refused() {
 		pctx, cancel := context.WithTimeout(ctx, v.settings.RequestTimeout())
-		_, err := c.session.Call(pctx, []map[string]any{{"action": "query_server_information"}})
+		_, err := c.Session().Do(pctx, ftrack.ActionOp("query_server_information", nil))
 		cancel()
 		if err != nil {
-			r.Pool.setReady(c, false)
-			nr := classify(v, credentials{apiUser: c.apiUser}, err)
+			r.Pool.SetReady(c, false)
+			nr := classify(v, credentials{Credentials: connection.Credentials{APIUser: c.APIUser()}}, err)
 			r.recordFailure(v, nr)
-			setCondition(v, v1alpha1.ConditionReady, metav1.ConditionFalse, nr.reason, nr.message)
+			setCondition(v.obj.(conditioned), v1alpha1.ConditionReady, metav1.ConditionFalse, nr.reason, nr.message)
 			r.reportEventHub(v, c)
 			return nr.result, nr.err
 		}
-		c.refused.Store(false)
+		c.ClearRefused()
 	}
-	r.Pool.setReady(c, true)
+	r.Pool.SetReady(c, true)
 	r.reportConnected(v, c)
-	if c.hubEnabled && !c.session.EventHub().Connected() {
+	if c.HubEnabled() && !c.Session().EventHub().Connected() {
 		// Without the hub's socket nothing tells of an outage; look again soon.
-		return ctrl.Result{RequeueAfter: Jitter(hubDownRecheck)}, nil
+		return ctrl.Result{RequeueAfter: wait.Jitter(hubDownRecheck, 0.1)}, nil
 	}
-	return ctrl.Result{RequeueAfter: Jitter(v.settings.ResyncPeriod())}, nil
+	return ctrl.Result{RequeueAfter: wait.Jitter(v.settings.ResyncPeriod(), 0.1)}, nil
 }
 
 // fail reports nr. A session that no longer matches the spec is closed: entities must not
 // keep writing with credentials or settings that were withdrawn.
-func (r *ConnectionReconciler) fail(v connectionView, nr *notReady, existing *Connection) (ctrl.Result, error) {
+func (r *ConnectionReconciler) fail(v connectionView, nr *notReady, existing *connection.Connection) (ctrl.Result, error) {
 	if existing == nil {
 		existing, _ = r.Pool.Get(v.key)
 	}
-	if existing != nil && r.Pool.remove(v.key) {
+	if existing != nil && r.Pool.Remove(v.key) {
 		r.Recorder.Eventf(v.obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonDisconnected, "Disconnect",
 			"Session closed: %s", nr.message)
 	}
 	r.recordFailure(v, nr)
-	setCondition(v, v1alpha1.ConditionReady, metav1.ConditionFalse, nr.reason, nr.message)
+	setCondition(v.obj.(conditioned), v1alpha1.ConditionReady, metav1.ConditionFalse, nr.reason, nr.message)
 	r.reportEventHub(v, nil)
 	return nr.result, nr.err
 }
@@ -362,24 +348,24 @@ func (r *ConnectionReconciler) readCredentials(ctx context.Context, v connection
 	}
 	var creds credentials
 	key := v.keys.APIKey()
-	creds.apiKey = strings.TrimSpace(string(secret.Data[key]))
-	if creds.apiKey != string(secret.Data[key]) {
+	creds.APIKey = strings.TrimSpace(string(secret.Data[key]))
+	if creds.APIKey != string(secret.Data[key]) {
 		creds.trimmed = append(creds.trimmed, key)
 	}
-	if creds.apiKey == "" {
+	if creds.APIKey == "" {
 		return credentials{}, &notReady{reason: v1alpha1.ReasonSecretKeyMissing,
 			message: fmt.Sprintf("Secret %s has no key %q (the API key).", ref, key)}
 	}
-	creds.apiUser = v.settings.APIUser
-	if creds.apiUser == "" {
+	creds.APIUser = v.settings.APIUser
+	if creds.APIUser == "" {
 		userKey := v.keys.APIUser()
-		creds.apiUser = strings.TrimSpace(string(secret.Data[userKey]))
-		if creds.apiUser != string(secret.Data[userKey]) {
+		creds.APIUser = strings.TrimSpace(string(secret.Data[userKey]))
+		if creds.APIUser != string(secret.Data[userKey]) {
 			creds.trimmed = append(creds.trimmed, userKey)
 		}
-		if creds.apiUser == "" {
+		if creds.APIUser == "" {
 			return credentials{}, &notReady{reason: v1alpha1.ReasonSecretKeyMissing,
-				message: fmt.Sprintf("Secret %s has no key %q (the API user) and spec.apiUser is empty.", ref, userKey)}
+				message: fmt.Sprintf("Secret %s has no key %q (the API user) and spec.APIUser() is empty.", ref, userKey)}
 		}
 	}
 	if v.settings.TLS != nil && v.settings.TLS.CABundleRef != nil {
@@ -387,7 +373,7 @@ func (r *ConnectionReconciler) readCredentials(ctx context.Context, v connection
 		if nr != nil {
 			return credentials{}, nr
 		}
-		creds.caPEM = pem
+		creds.CAPEM = pem
 	}
 	return creds, nil
 }
@@ -432,84 +418,12 @@ func (r *ConnectionReconciler) readCABundle(ctx context.Context, namespace strin
 func fingerprints(v connectionView, c credentials) (all, creds string) {
 	settings, _ := json.Marshal(v.settings)
 	h := sha256.New()
-	h.Write([]byte(c.apiUser + "\x00" + c.apiKey + "\x00"))
-	h.Write(c.caPEM)
+	h.Write([]byte(c.APIUser + "\x00" + c.APIKey + "\x00"))
+	h.Write(c.CAPEM)
 	creds = hex.EncodeToString(h.Sum(nil))
 	h.Write(settings)
 	all = hex.EncodeToString(h.Sum(nil))
 	return all, creds
-}
-
-// open opens a new session for the connection; it is not in the pool yet.
-func (r *ConnectionReconciler) open(ctx context.Context, v connectionView, creds credentials, fingerprint, credHash string) (*Connection, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	insecure := false
-	if t := v.settings.TLS; t != nil {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if len(creds.caPEM) > 0 {
-			roots, err := x509.SystemCertPool()
-			if err != nil || roots == nil {
-				roots = x509.NewCertPool()
-			}
-			roots.AppendCertsFromPEM(creds.caPEM)
-			cfg.RootCAs = roots
-		}
-		if t.InsecureSkipVerify {
-			cfg.InsecureSkipVerify = true // asked for in the spec; a warning Event is recorded on every connect
-			insecure = true
-		}
-		transport.TLSClientConfig = cfg
-	}
-	perSecond, burst := v.settings.RequestBudget()
-	limiter := rate.NewLimiter(rate.Limit(perSecond), burst)
-	label := v.key.String()
-	budget := &budgetTransport{connection: label, limiter: limiter, base: transport}
-	hc := &http.Client{Transport: budget}
-	timeout := v.settings.RequestTimeout()
-	log := r.Log.WithValues("connection", label)
-	opts := []ftrack.Option{
-		ftrack.WithServerURL(v.settings.ServerURL),
-		ftrack.WithAPIUser(creds.apiUser),
-		ftrack.WithAPIKey(creds.apiKey),
-		ftrack.WithTimeout(timeout),
-		ftrack.WithHTTPClient(hc),
-		ftrack.WithLogger(slog.New(logr.ToSlogHandler(log))),
-		// Sessions of different servers must not share one cache file.
-		ftrack.WithoutSchemaCache(),
-		// Entities are read fresh by each reconcile; lazy loading would hide requests.
-		ftrack.WithAutoPopulate(false),
-		ftrack.WithPluginPaths(),
-	}
-	newSession := r.NewSession
-	if newSession == nil {
-		newSession = ftrack.NewSession
-	}
-	// Server information and schemas: two requests, each bounded by the timeout.
-	octx, cancel := context.WithTimeout(ctx, 2*timeout+time.Second)
-	defer cancel()
-	s, err := newSession(octx, opts...)
-	if err != nil {
-		transport.CloseIdleConnections()
-		return nil, err
-	}
-	conn := &Connection{
-		key:          v.key,
-		session:      s,
-		limiter:      limiter,
-		resync:       v.settings.ResyncPeriod(),
-		fingerprint:  fingerprint,
-		credentials:  credHash,
-		connectedAt:  time.Now(),
-		serverURL:    s.ServerURL(),
-		apiUser:      creds.apiUser,
-		insecure:     insecure,
-		hubEnabled:   v.settings.EventHubEnabled(),
-		subscription: v.settings.EventHubSubscription(),
-		done:         make(chan struct{}),
-	}
-	refused := func() { r.Pool.refuse(conn) }
-	budget.unauthorized.Store(&refused)
-	return conn, nil
 }
 
 // classify maps a session error to the Ready condition and the reconcile outcome. Messages
@@ -520,11 +434,11 @@ func classify(v connectionView, creds credentials, err error) *notReady {
 	case errors.Is(err, ftrack.ErrInvalidCredentials), errors.Is(err, ftevent.ErrUnauthorized):
 		// Backoff, not a loop: a fixed Secret is noticed at once through the watch.
 		return &notReady{reason: v1alpha1.ReasonInvalidCredentials,
-			message: fmt.Sprintf("ftrack refused the API key of user %q.", creds.apiUser),
-			err:     fmt.Errorf("connecting to %s: the server refused the credentials of user %q", v.settings.ServerURL, creds.apiUser)}
+			message: fmt.Sprintf("ftrack refused the API key of user %q.", creds.APIUser),
+			err:     fmt.Errorf("connecting to %s: the server refused the credentials of user %q", v.settings.ServerURL, creds.APIUser)}
 	case errors.Is(err, ftrack.ErrPermissionDenied):
 		return &notReady{reason: v1alpha1.ReasonInvalidCredentials,
-			message: fmt.Sprintf("User %q may not use the ftrack API: %v", creds.apiUser, err),
+			message: fmt.Sprintf("User %q may not use the ftrack API: %v", creds.APIUser, err),
 			err:     fmt.Errorf("connecting to %s: %w", v.settings.ServerURL, err)}
 	case errors.As(err, &rl):
 		return &notReady{reason: v1alpha1.ReasonRateLimited,
@@ -542,15 +456,15 @@ func classify(v connectionView, creds credentials, err error) *notReady {
 }
 
 // reportConnected writes a ready connection's status.
-func (r *ConnectionReconciler) reportConnected(v connectionView, c *Connection) {
-	setCondition(v, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected,
-		fmt.Sprintf("Connected to %s as %s.", c.serverURL, c.apiUser))
-	v.status.ServerVersion = c.session.ServerVersion()
-	if set := c.session.Schemas(); set != nil {
+func (r *ConnectionReconciler) reportConnected(v connectionView, c *connection.Connection) {
+	setCondition(v.obj.(conditioned), v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected,
+		fmt.Sprintf("Connected to %s as %s.", c.ServerURL(), c.APIUser()))
+	v.status.ServerVersion = c.Session().ServerVersion()
+	if set := c.Session().Schemas(); set != nil {
 		v.status.SchemaHash = set.Hash()
 		v.status.EntityTypes = int32(set.Len()) //nolint:gosec // a schema has far fewer than 2^31 types.
 	}
-	at := metav1.NewTime(c.connectedAt.Truncate(time.Second))
+	at := metav1.NewTime(c.ConnectedAt().Truncate(time.Second))
 	v.status.LastConnectedTime = &at
 	if t, ok := c.LastEventTime(); ok {
 		lt := metav1.NewTime(t.Truncate(time.Second))
@@ -560,16 +474,16 @@ func (r *ConnectionReconciler) reportConnected(v connectionView, c *Connection) 
 }
 
 // reportEventHub writes the EventHubConnected condition and the reconnect count.
-func (r *ConnectionReconciler) reportEventHub(v connectionView, c *Connection) {
+func (r *ConnectionReconciler) reportEventHub(v connectionView, c *connection.Connection) {
 	switch {
 	case !v.settings.EventHubEnabled():
-		setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisabled,
+		setCondition(v.obj.(conditioned), v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisabled,
 			"The event hub is disabled (spec.eventHub.enabled); changes made in ftrack are noticed at the next resync.")
 	case c == nil:
-		setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisconnected,
+		setCondition(v.obj.(conditioned), v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisconnected,
 			"No session is open.")
 	default:
-		hub := c.session.EventHub()
+		hub := c.Session().EventHub()
 		stats := hub.Stats()
 		if stats.Connects > 1 {
 			v.status.EventHubReconnects = int64(stats.Connects - 1) //nolint:gosec // a count of reconnections.
@@ -578,13 +492,13 @@ func (r *ConnectionReconciler) reportEventHub(v connectionView, c *Connection) {
 		}
 		switch {
 		case hub.Connected():
-			setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected,
-				fmt.Sprintf("Subscribed to %q.", c.subscription))
+			setCondition(v.obj.(conditioned), v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected,
+				fmt.Sprintf("Subscribed to %q.", c.Subscription()))
 		case stats.Connects == 0:
-			setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonConnecting,
+			setCondition(v.obj.(conditioned), v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonConnecting,
 				"Connecting to the event hub.")
 		default:
-			setCondition(v, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisconnected,
+			setCondition(v.obj.(conditioned), v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisconnected,
 				"The event hub connection was lost; reconnecting. Entities are resynchronised once it is back.")
 		}
 	}
@@ -616,17 +530,11 @@ func (r *ConnectionReconciler) recordTransitions(v connectionView, before *v1alp
 	}
 }
 
-func setCondition(v connectionView, typ string, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(&v.status.Conditions, metav1.Condition{
-		Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: v.obj.GetGeneration(),
-	})
-}
-
 // SetupWithManager registers the reconciler for its kind, watching the Secrets and ConfigMaps
 // the connections read, the FtrackEntity objects that use them, and the bridge's triggers.
 func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	name := "ftrackconnection"
-	if r.Kind == KindClusterFtrackConnection {
+	if r.Kind == connection.KindClusterFtrackConnection {
 		name = "clusterftrackconnection"
 	}
 	entityToConnection := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
@@ -634,7 +542,7 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		if !ok {
 			return nil
 		}
-		key := ConnectionKeyFor(e.Namespace, e.Spec.ConnectionRef)
+		key := connection.KeyFor(e.Namespace, e.Spec.ConnectionRef)
 		if key.Kind != r.Kind {
 			return nil
 		}
@@ -655,7 +563,7 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing("Secret"))).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing("ConfigMap"))).
 		Watches(&v1alpha1.FtrackEntity{}, entityToConnection, builder.WithPredicates(entityCount)).
-		WatchesRawSource(r.Bridge.connectionSource(r.Kind)).
+		WatchesRawSource(r.Bridge.ConnectionSource(r.Kind)).
 		WithOptions(controller.Options{
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](connectionRetryBase, connectionRetryMax),
 		}).
@@ -679,9 +587,9 @@ func (r *ConnectionReconciler) referencing(kind string) handler.MapFunc {
 	return func(ctx context.Context, obj client.Object) []reconcile.Request {
 		value := kind + "/" + obj.GetNamespace() + "/" + obj.GetName()
 		var reqs []reconcile.Request
-		if r.Kind == KindClusterFtrackConnection {
+		if r.Kind == connection.KindClusterFtrackConnection {
 			var list v1alpha1.ClusterFtrackConnectionList
-			if err := r.Client.List(ctx, &list, client.MatchingFields{IndexConnectionBySecret: value}); err != nil {
+			if err := r.Client.List(ctx, &list, client.MatchingFields{connection.IndexConnectionBySecret: value}); err != nil {
 				ctrl.LoggerFrom(ctx).Error(err, "listing the connections that read a "+kind)
 				return nil
 			}
@@ -691,7 +599,7 @@ func (r *ConnectionReconciler) referencing(kind string) handler.MapFunc {
 			return reqs
 		}
 		var list v1alpha1.FtrackConnectionList
-		if err := r.Client.List(ctx, &list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{IndexConnectionBySecret: value}); err != nil {
+		if err := r.Client.List(ctx, &list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{connection.IndexConnectionBySecret: value}); err != nil {
 			ctrl.LoggerFrom(ctx).Error(err, "listing the connections that read a "+kind)
 			return nil
 		}
@@ -702,7 +610,7 @@ func (r *ConnectionReconciler) referencing(kind string) handler.MapFunc {
 	}
 }
 
-// connectionSecretIndexValues are the IndexConnectionBySecret values of a connection.
+// connectionSecretIndexValues are the connection.IndexConnectionBySecret values of a connection.
 func connectionSecretIndexValues(obj client.Object) []string {
 	v := viewOf(obj)
 	out := []string{"Secret/" + v.secretNamespace + "/" + v.secretName}
@@ -716,39 +624,39 @@ func connectionSecretIndexValues(obj client.Object) []string {
 // entity reconciler borrows sessions from Pool and consumes Bridge's triggers.
 type Connections struct {
 	// Pool holds one session per connection.
-	Pool *SessionPool
+	Pool *connection.Pool
 	// Bridge turns event hub events into FtrackEntity reconcile triggers.
-	Bridge *EventBridge
+	Bridge *connection.EventBridge
 }
 
-// SetupConnections registers the field indexes (IndexFtrackEntityByID,
-// IndexFtrackEntityByConnection, IndexConnectionBySecret), the session pool, the event bridge
-// and the FtrackConnection and ClusterFtrackConnection reconcilers with mgr.
-func SetupConnections(mgr ctrl.Manager) (*Connections, error) {
+// SetupConnections registers the field indexes (connection.IndexFtrackEntityByID,
+// connection.IndexFtrackEntityByConnection, connection.IndexConnectionBySecret), the pool of
+// connection runtimes, the event bridge and the FtrackConnection and ClusterFtrackConnection
+// reconcilers with mgr. coalescer tunes the commit coalescer of every connection.
+func SetupConnections(mgr ctrl.Manager, coalescer ...connection.CoalescerOption) (*Connections, error) {
 	ctx := context.Background()
 	idx := mgr.GetFieldIndexer()
-	if err := idx.IndexField(ctx, &v1alpha1.FtrackEntity{}, IndexFtrackEntityByID, entityIndexValues); err != nil {
+	if err := idx.IndexField(ctx, &v1alpha1.FtrackEntity{}, connection.IndexFtrackEntityByID, connection.EntityIDIndexValues); err != nil {
 		return nil, fmt.Errorf("indexing FtrackEntity by id: %w", err)
 	}
-	if err := idx.IndexField(ctx, &v1alpha1.FtrackEntity{}, IndexFtrackEntityByConnection, entityConnectionIndexValues); err != nil {
+	if err := idx.IndexField(ctx, &v1alpha1.FtrackEntity{}, connection.IndexFtrackEntityByConnection, connection.EntityConnectionIndexValues); err != nil {
 		return nil, fmt.Errorf("indexing FtrackEntity by connection: %w", err)
 	}
 	for _, obj := range []client.Object{&v1alpha1.FtrackConnection{}, &v1alpha1.ClusterFtrackConnection{}} {
-		if err := idx.IndexField(ctx, obj, IndexConnectionBySecret, connectionSecretIndexValues); err != nil {
+		if err := idx.IndexField(ctx, obj, connection.IndexConnectionBySecret, connectionSecretIndexValues); err != nil {
 			return nil, fmt.Errorf("indexing %T by Secret: %w", obj, err)
 		}
 	}
 	log := mgr.GetLogger().WithName("ftrack")
-	pool := NewSessionPool()
-	bridge := NewEventBridge(mgr.GetClient(), pool, mgr.GetLogger().WithName("eventbridge"))
-	pool.onRefusedCredentials(bridge.triggerConnection)
+	pool := connection.NewPool(coalescer...)
+	bridge := connection.NewEventBridge(mgr.GetClient(), pool, mgr.GetLogger().WithName("eventbridge"))
 	if err := mgr.Add(pool); err != nil {
 		return nil, err
 	}
 	if err := mgr.Add(bridge); err != nil {
 		return nil, err
 	}
-	for _, kind := range []string{KindFtrackConnection, KindClusterFtrackConnection} {
+	for _, kind := range []string{connection.KindFtrackConnection, connection.KindClusterFtrackConnection} {
 		r := &ConnectionReconciler{
 			Client:   mgr.GetClient(),
 			Kind:     kind,

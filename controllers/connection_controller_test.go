@@ -26,6 +26,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
@@ -36,14 +38,14 @@ const (
 	briefly = 10 * time.Second
 )
 
-func fcKey(namespace, name string) ConnectionKey {
-	return ConnectionKey{Kind: KindFtrackConnection, Namespace: namespace, Name: name}
+func fcKey(namespace, name string) connection.Key {
+	return connection.Key{Kind: connection.KindFtrackConnection, Namespace: namespace, Name: name}
 }
 
 // pooled waits for the pool to hold a Ready connection for key other than not, and returns it.
-func pooled(t *testing.T, key ConnectionKey, not *Connection) *Connection {
+func pooled(t *testing.T, key connection.Key, not *connection.Connection) *connection.Connection {
 	t.Helper()
-	var c *Connection
+	var c *connection.Connection
 	waitFor(t, soon, "a ready pooled session for "+key.String(), func() error {
 		got, ok := suiteConnections.Pool.Get(key)
 		switch {
@@ -96,8 +98,8 @@ func TestConnectionSecretAppearsLater(t *testing.T) {
 	createConnection(t, ns, key.Name, ftrackServer.URL, "ftrack-credentials")
 
 	waitFor(t, soon, "SecretNotFound", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound))
-	if _, err := suiteConnections.Pool.Acquire(ctx, k8sClient, ns, v1alpha1.ConnectionReference{Name: key.Name}); !errors.Is(err, ErrConnectionNotReady) {
-		t.Fatalf("Acquire before the Secret exists: got %v, want ErrConnectionNotReady", err)
+	if _, err := suiteConnections.Pool.Acquire(ctx, k8sClient, ns, v1alpha1.ConnectionReference{Name: key.Name}); !errors.Is(err, connection.ErrNotReady) {
+		t.Fatalf("Acquire before the Secret exists: got %v, want connection.ErrNotReady", err)
 	}
 
 	createSecret(t, ns, "ftrack-credentials", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
@@ -181,13 +183,6 @@ func TestConnectionInvalidCredentialsBacksOff(t *testing.T) {
 	waitFor(t, briefly, "Ready after the Secret was fixed", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 }
 
-// valueCloser records whether the pool closed a per-connection value.
-type valueCloser struct{ closed chan struct{} }
-
-func (v *valueCloser) Close() error { close(v.closed); return nil }
-
-type testValueKey struct{}
-
 func TestConnectionKeyRotation(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -196,7 +191,6 @@ func TestConnectionKeyRotation(t *testing.T) {
 	secret := createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
 	createConnection(t, ns, key.Name, ftrackServer.URL, secret.Name)
 	old := pooled(t, key, nil)
-	value := old.LoadOrStore(testValueKey{}, func() any { return &valueCloser{closed: make(chan struct{})} }).(*valueCloser)
 
 	secret.StringData = credentialsData(rotatedUser, rotatedAPIKey)
 	if err := k8sClient.Update(ctx, secret); err != nil {
@@ -214,13 +208,11 @@ func TestConnectionKeyRotation(t *testing.T) {
 	default:
 		t.Error("the old connection's Done is not closed")
 	}
-	select {
-	case <-value.closed:
-	default:
-		t.Error("the old connection's values were not closed")
+	if _, err := old.Coalescer().Do(ctx, ftrack.QueryOp("select id from Project")); !errors.Is(err, connection.ErrCoalescerClosed) {
+		t.Errorf("the old connection's coalescer still works: %v", err)
 	}
-	if _, ok := replaced.Value(testValueKey{}); ok {
-		t.Error("the new connection inherited the old one's values")
+	if replaced.Coalescer() == old.Coalescer() || replaced.Entities() == old.Entities() {
+		t.Error("the new connection shares the old one's runtime")
 	}
 	if replaced.ClientToken() == old.ClientToken() {
 		t.Error("the new session reuses the old client token")
@@ -276,8 +268,8 @@ func TestConnectionServerDownThenUp(t *testing.T) {
 	}
 	waitFor(t, soon, "ServerUnreachable after the server stopped", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonServerUnreachable))
 	waitFor(t, briefly, "EventHubConnected=False", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionFalse, v1alpha1.ReasonDisconnected))
-	if _, err := suiteConnections.Pool.Acquire(ctx, k8sClient, ns, v1alpha1.ConnectionReference{Name: key.Name}); !errors.Is(err, ErrConnectionNotReady) {
-		t.Fatalf("Acquire while the server is down: got %v, want ErrConnectionNotReady", err)
+	if _, err := suiteConnections.Pool.Acquire(ctx, k8sClient, ns, v1alpha1.ConnectionReference{Name: key.Name}); !errors.Is(err, connection.ErrNotReady) {
+		t.Fatalf("Acquire while the server is down: got %v, want connection.ErrNotReady", err)
 	}
 
 	newFtrackServer(t, ftracktest.WithAddress(addr))
@@ -305,7 +297,7 @@ func TestConnectionEventHubDropped(t *testing.T) {
 	createConnection(t, ns, key.Name, server.URL, secret.Name)
 	waitFor(t, soon, "EventHubConnected", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 	entity := createEntity(t, ns, "shot", key.Name, "0f4a5c3e-0000-4000-8000-000000000001")
-	triggers, stop := suiteConnections.Bridge.Subscribe(DefaultTriggerBuffer)
+	triggers, stop := suiteConnections.Bridge.Subscribe(connection.DefaultTriggerBuffer)
 	defer stop()
 
 	if n := server.DropEventHubConnections(); n != 1 {
@@ -354,7 +346,7 @@ func TestConnectionSecretOfAnotherNamespace(t *testing.T) {
 	// The API has no field for another namespace: the server drops it.
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": v1alpha1.GroupVersion.String(),
-		"kind":       KindFtrackConnection,
+		"kind":       connection.KindFtrackConnection,
 		"metadata":   map[string]any{"name": "studio", "namespace": ns},
 		"spec": map[string]any{
 			"serverURL": ftrackServer.URL,
@@ -399,9 +391,9 @@ func TestClusterConnectionAllowedNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { deleteConnection(t, c) })
-	key := ConnectionKey{Kind: KindClusterFtrackConnection, Name: c.Name}
+	key := connection.Key{Kind: connection.KindClusterFtrackConnection, Name: c.Name}
 	waitFor(t, soon, "Ready", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
-	ref := v1alpha1.ConnectionReference{Kind: KindClusterFtrackConnection, Name: c.Name}
+	ref := v1alpha1.ConnectionReference{Kind: connection.KindClusterFtrackConnection, Name: c.Name}
 
 	tests := map[string]struct {
 		reason    string
@@ -411,9 +403,9 @@ func TestClusterConnectionAllowedNamespaces(t *testing.T) {
 	}{
 		"Listed":    {reason: "a namespace in names may use it", namespace: listed, ref: ref},
 		"Labelled":  {reason: "a namespace the selector matches may use it", namespace: labelled, ref: ref},
-		"Refused":   {reason: "any other namespace is refused", namespace: refused, ref: ref, want: ErrNamespaceNotAllowed},
-		"Missing":   {reason: "a connection that does not exist is not found", namespace: listed, ref: v1alpha1.ConnectionReference{Kind: KindClusterFtrackConnection, Name: "absent"}, want: ErrConnectionNotFound},
-		"WrongKind": {reason: "a namespaced reference does not find the cluster connection", namespace: listed, ref: v1alpha1.ConnectionReference{Name: c.Name}, want: ErrConnectionNotFound},
+		"Refused":   {reason: "any other namespace is refused", namespace: refused, ref: ref, want: connection.ErrNamespaceNotAllowed},
+		"Missing":   {reason: "a connection that does not exist is not found", namespace: listed, ref: v1alpha1.ConnectionReference{Kind: connection.KindClusterFtrackConnection, Name: "absent"}, want: connection.ErrNotFound},
+		"WrongKind": {reason: "a namespaced reference does not find the cluster connection", namespace: listed, ref: v1alpha1.ConnectionReference{Name: c.Name}, want: connection.ErrNotFound},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -489,14 +481,14 @@ func findCondition(st *v1alpha1.ConnectionStatus, typ string) metav1.Condition {
 	return metav1.Condition{}
 }
 
-// createEntity creates a suspended FtrackEntity using connection; a non-empty id is written to
-// status.id through the status subresource, as the entity reconciler would.
-func createEntity(t *testing.T, namespace, name, connection, id string) *v1alpha1.FtrackEntity {
+// createEntity creates a suspended FtrackEntity using the FtrackConnection conn; a non-empty
+// id is written to status.id through the status subresource, as the entity reconciler would.
+func createEntity(t *testing.T, namespace, name, conn, id string) *v1alpha1.FtrackEntity {
 	t.Helper()
 	e := &v1alpha1.FtrackEntity{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
 		Spec: v1alpha1.FtrackEntitySpec{
-			ConnectionRef: v1alpha1.ConnectionReference{Kind: KindFtrackConnection, Name: connection},
+			ConnectionRef: v1alpha1.ConnectionReference{Kind: connection.KindFtrackConnection, Name: conn},
 			EntityType:    "Priority",
 			// Suspended: the entity reconciler registered in the suite leaves it (and ftrack)
 			// alone, so status.id stays what the test wrote.

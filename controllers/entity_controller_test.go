@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/plan"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
 )
@@ -92,8 +93,8 @@ func TestEntityAppliesAWholeShow(t *testing.T) {
 		map[string]any{"name": p["name"], "full_name": p["full_name"], "start_date": p["start_date"]}); diff != "" {
 		t.Errorf("project attributes (-want +got):\n%s", diff)
 	}
-	if show.Status.ID != EntityIDFor(show.UID) || show.Annotations[v1alpha1.AnnotationEntityID] != show.Status.ID {
-		t.Errorf("project id %q, annotation %q, want both %q", show.Status.ID, show.Annotations[v1alpha1.AnnotationEntityID], EntityIDFor(show.UID))
+	if show.Status.ID != plan.EntityIDFor(show.UID) || show.Annotations[v1alpha1.AnnotationEntityID] != show.Status.ID {
+		t.Errorf("project id %q, annotation %q, want both %q", show.Status.ID, show.Annotations[v1alpha1.AnnotationEntityID], plan.EntityIDFor(show.UID))
 	}
 	shot, _ := f.get("sq010-sh020")
 	seq, _ := f.get("sq010")

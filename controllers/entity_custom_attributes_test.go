@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/plan"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
 )
@@ -95,8 +96,8 @@ func TestCloseKey(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if diff := cmp.Diff(tc.want, closeKey(tc.key, keys)); diff != "" {
-				t.Errorf("%s: closeKey(%q) (-want +got):\n%s", tc.reason, tc.key, diff)
+			if diff := cmp.Diff(tc.want, plan.CloseKey(tc.key, keys)); diff != "" {
+				t.Errorf("%s: plan.CloseKey(%q) (-want +got):\n%s", tc.reason, tc.key, diff)
 			}
 		})
 	}

@@ -137,7 +137,12 @@ func TestEntityOutOfBandDeletion(t *testing.T) {
 				return nil
 			})
 			_, exists := f.server.Get("Project", id)
-			if want := tc.policy == v1alpha1.DriftPolicyCorrect; exists != want || f.server.Count("Project") != btoi(want) {
+			want := tc.policy == v1alpha1.DriftPolicyCorrect
+			wantCount := 0
+			if want {
+				wantCount = 1
+			}
+			if exists != want || f.server.Count("Project") != wantCount {
 				t.Errorf("%s: project exists = %v (%d projects), want %v", tc.reason, exists, f.server.Count("Project"), want)
 			}
 			if tc.policy == v1alpha1.DriftPolicyReport {

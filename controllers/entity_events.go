@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 )
 
 // The budget of Normal Events of single FtrackEntity objects, per connection.
@@ -44,7 +45,7 @@ type entityEvents struct {
 	interval time.Duration
 
 	mu    sync.Mutex
-	conns map[ConnectionKey]*connectionEvents
+	conns map[connection.Key]*connectionEvents
 }
 
 // connectionEvents is the budget of one connection and what it held back.
@@ -54,13 +55,13 @@ type connectionEvents struct {
 }
 
 func newEntityEvents(recorder events.EventRecorder, reader client.Reader) *entityEvents {
-	return &entityEvents{recorder: recorder, reader: reader, interval: entityEventSummaryInterval, conns: map[ConnectionKey]*connectionEvents{}}
+	return &entityEvents{recorder: recorder, reader: reader, interval: entityEventSummaryInterval, conns: map[connection.Key]*connectionEvents{}}
 }
 
 // normal records a Normal Event on obj if its connection's budget allows, and counts it
 // otherwise.
 func (e *entityEvents) normal(obj *v1alpha1.FtrackEntity, reason, action, note string, args ...any) {
-	key := ConnectionKeyFor(obj.Namespace, obj.Spec.ConnectionRef)
+	key := connection.KeyFor(obj.Namespace, obj.Spec.ConnectionRef)
 	e.mu.Lock()
 	c := e.conns[key]
 	if c == nil {
@@ -96,7 +97,7 @@ func (e *entityEvents) Start(ctx context.Context) error {
 // object, and forgets the budgets of connections that are full again and held nothing.
 func (e *entityEvents) summarize(ctx context.Context) {
 	type summary struct {
-		key  ConnectionKey
+		key  connection.Key
 		held map[string]int
 	}
 	var todo []summary
@@ -126,9 +127,9 @@ func (e *entityEvents) summarize(ctx context.Context) {
 }
 
 // connectionObject reads the connection object of key.
-func (e *entityEvents) connectionObject(ctx context.Context, key ConnectionKey) (client.Object, error) {
+func (e *entityEvents) connectionObject(ctx context.Context, key connection.Key) (client.Object, error) {
 	var obj client.Object = &v1alpha1.FtrackConnection{}
-	if key.Kind == KindClusterFtrackConnection {
+	if key.Kind == connection.KindClusterFtrackConnection {
 		obj = &v1alpha1.ClusterFtrackConnection{}
 	}
 	if err := e.reader.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: key.Name}, obj); err != nil {

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 )
 
 // drainEvents returns the Events the fake recorder holds.
@@ -49,7 +50,7 @@ func TestEntityEventsBudget(t *testing.T) {
 	}
 	e.normal(entity(0, v1alpha1.ConnectionReference{Name: "studio"}), v1alpha1.EventReasonUpdated, "Update", "updated Shot 0")
 	// Another connection has a budget of its own.
-	e.normal(entity(0, v1alpha1.ConnectionReference{Kind: KindClusterFtrackConnection, Name: "shared"}), v1alpha1.EventReasonCreated, "Create", "created Shot on shared")
+	e.normal(entity(0, v1alpha1.ConnectionReference{Kind: connection.KindClusterFtrackConnection, Name: "shared"}), v1alpha1.EventReasonCreated, "Create", "created Shot on shared")
 
 	got := drainEvents(rec)
 	// The budget refills by one per second while the loop runs: allow for a slow machine.

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
@@ -73,7 +74,7 @@ func newEntityFixture(t *testing.T, srv *ftracktest.Server) *entityFixture {
 	ns := newNamespace(t, nil)
 	createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
 	createConnection(t, ns, "studio", srv.URL, "creds")
-	key := ConnectionKey{Kind: KindFtrackConnection, Namespace: ns, Name: "studio"}
+	key := connection.Key{Kind: connection.KindFtrackConnection, Namespace: ns, Name: "studio"}
 	waitFor(t, 30*time.Second, "connection Ready", conditionIs(t.Context(), key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 	// Out-of-band changes are noticed through the event hub.
 	waitFor(t, 30*time.Second, "event hub connected", conditionIs(t.Context(), key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
@@ -113,9 +114,9 @@ func attrs(m map[string]any) map[string]apiextensionsv1.JSON {
 
 // entity returns an FtrackEntity of the fixture's namespace and connection.
 func (f *entityFixture) entity(name, typ string, mutate ...func(*v1alpha1.FtrackEntity)) *v1alpha1.FtrackEntity {
-	kind := KindFtrackConnection
+	kind := connection.KindFtrackConnection
 	if f.clusterConn {
-		kind = KindClusterFtrackConnection
+		kind = connection.KindClusterFtrackConnection
 	}
 	e := &v1alpha1.FtrackEntity{
 		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: name},

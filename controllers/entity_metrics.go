@@ -15,25 +15,10 @@ var (
 		Name:      "managed_entities",
 		Help:      "FtrackEntity objects known to the operator, by the status of their Ready and Synced conditions.",
 	}, []string{"ready", "synced"})
-
-	// driftDetected counts changes made in ftrack outside the operator.
-	driftDetected = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "ftrack_operator",
-		Name:      "drift_detected_total",
-		Help:      "Differences between ftrack and an FtrackEntity's spec made outside the operator, by connection and what was done: corrected or reported.",
-	}, []string{"connection", "action"})
-
-	// batchOperations observes how many operations each coalesced /api batch carried.
-	batchOperations = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: "ftrack_operator",
-		Name:      "batch_operations",
-		Help:      "Operations per /api batch sent by a connection's commit coalescer.",
-		Buckets:   []float64{1, 2, 5, 10, 20, 50, 100, 250},
-	}, []string{"connection"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(managedEntities, driftDetected, batchOperations)
+	metrics.Registry.MustRegister(managedEntities)
 }
 
 // entityStates tracks the Ready and Synced status of every FtrackEntity for the

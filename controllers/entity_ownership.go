@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
+	"github.com/ftrack-operator/ftrack-operator/internal/plan"
 )
 
 // IndexFtrackEntityByUID indexes FtrackEntity objects by their UID, so that the owner a
@@ -27,115 +29,38 @@ func uidIndexValues(o client.Object) []string {
 	return []string{string(o.GetUID())}
 }
 
-// Ownership rule. An ftrack entity has at most one owner, an FtrackEntity object:
-//
-//  1. The object whose UID the entity's managed-by mark names owns it while that object
-//     exists and uses the same ftrack server. A UID is given by the API server and cannot be
-//     chosen, and only the operator writes the mark, so no one who can only write
-//     FtrackEntity objects can forge it.
-//  2. Without a mark (types without metadata, a mark removed in ftrack, or an entity not
-//     created yet), the objects that point at the entity (their id annotation, status.id
-//     or spec.adopt.id) are ranked: the object whose UID the entity's id derives from (the
-//     operator chose that id for it), then an object whose status records that it holds
-//     the entity, then the oldest object, then the smallest UID. The first one owns it.
-//  3. A mark naming an object that no longer exists is replaced: the object that points at
-//     the entity now takes it over with an OwnerReplaced Event (a restore from backup gives
-//     objects new UIDs).
-//
-// Every other object that points at the entity stalls with OwnershipConflict and writes
-// nothing to ftrack.
-
-// claim is one FtrackEntity object's claim on an entity id.
-type claim struct {
-	obj *v1alpha1.FtrackEntity
-}
-
-// derived reports whether id is the one the operator chose for the object.
-func (c claim) derived(id string) bool { return EntityIDFor(c.obj.UID) == id }
-
-// holds reports whether the object's status says it created or adopted id.
-func (c claim) holds(id string) bool {
-	return c.obj.Status.ID == id && (c.obj.Status.Ownership == v1alpha1.OwnershipCreated || c.obj.Status.Ownership == v1alpha1.OwnershipAdopted)
-}
-
-// outranks reports whether a's claim on id goes before b's (rule 2).
-func (a claim) outranks(b claim, id string) bool {
-	if ad, bd := a.derived(id), b.derived(id); ad != bd {
-		return ad
-	}
-	if ah, bh := a.holds(id), b.holds(id); ah != bh {
-		return ah
-	}
-	at, bt := a.obj.CreationTimestamp.Time, b.obj.CreationTimestamp.Time
-	if !at.Equal(bt) {
-		return at.Before(bt)
-	}
-	return a.obj.UID < b.obj.UID
-}
-
-// claimsID reports whether obj points at id: through its annotation, status or adopt.id.
-func claimsID(obj *v1alpha1.FtrackEntity, id string) bool {
-	if id == "" {
-		return false
-	}
-	if obj.Annotations[v1alpha1.AnnotationEntityID] == id || obj.Status.ID == id {
-		return true
-	}
-	return obj.Spec.Adopt != nil && obj.Spec.Adopt.ID == id
-}
-
-// objectRef names an object for messages: namespace/name.
-func objectRef(o *v1alpha1.FtrackEntity) string { return o.Namespace + "/" + o.Name }
-
-// ownershipConflict is the spec error of an object whose entity belongs to other.
-func ownershipConflict(typ, id string, other *v1alpha1.FtrackEntity, how string) *SpecError {
-	return specErrorf(v1alpha1.ReasonOwnershipConflict,
-		"%s %s belongs to FtrackEntity %s (%s); this object writes nothing to it. Point this object at another entity, or delete %s first",
-		typ, id, objectRef(other), how, objectRef(other))
-}
-
-// ownershipView is what the reconciler knows of the other objects that point at an id.
-type ownershipView struct {
-	// rivals are the other objects of the same ftrack server that point at the id.
-	rivals []*v1alpha1.FtrackEntity
-}
-
-// leader returns the rival that outranks obj for id, or nil when obj goes first.
-func (v ownershipView) leader(obj *v1alpha1.FtrackEntity, id string) *v1alpha1.FtrackEntity {
-	var best *v1alpha1.FtrackEntity
-	for _, r := range v.rivals {
-		if !(claim{r}).outranks(claim{obj}, id) {
-			continue
+// ownershipFacts gathers what the planner needs to apply the ownership rule (see
+// plan.Decide) to in.Object and in.Desired.ID: the object the entity's managed-by mark
+// names, and the other objects that point at the entity, from the cache, whatever their
+// namespace.
+func (r *EntityReconciler) ownershipFacts(ctx context.Context, in *plan.Input) error {
+	obj, id := in.Object, in.Desired.ID
+	in.MarkOwner, in.Rivals = nil, nil
+	if in.Observed != nil {
+		owner, err := r.markOwner(ctx, obj, in.Observed.Metadata[v1alpha1.MetadataManagedBy])
+		if err != nil {
+			return err
 		}
-		if best == nil || (claim{r}).outranks(claim{best}, id) {
-			best = r
-		}
+		in.MarkOwner = owner
 	}
-	return best
-}
-
-// rivalsOf returns the other objects that point at id on obj's ftrack server, from the
-// cache, whatever their namespace.
-func (r *EntityReconciler) rivalsOf(ctx context.Context, obj *v1alpha1.FtrackEntity, id string) (ownershipView, error) {
 	var list v1alpha1.FtrackEntityList
-	if err := r.List(ctx, &list, client.MatchingFields{IndexFtrackEntityByID: id}); err != nil {
-		return ownershipView{}, fmt.Errorf("listing the FtrackEntity objects that point at %s: %w", id, err)
+	if err := r.List(ctx, &list, client.MatchingFields{connection.IndexFtrackEntityByID: id}); err != nil {
+		return fmt.Errorf("listing the FtrackEntity objects that point at %s: %w", id, err)
 	}
-	var v ownershipView
 	for i := range list.Items {
 		o := &list.Items[i]
-		if o.UID == obj.UID || !claimsID(o, id) {
+		if o.UID == obj.UID || !plan.ClaimsID(o, id) {
 			continue
 		}
 		same, err := r.sameServer(ctx, obj, o)
 		if err != nil {
-			return ownershipView{}, err
+			return err
 		}
 		if same {
-			v.rivals = append(v.rivals, o)
+			in.Rivals = append(in.Rivals, o)
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // markOwner returns the object a managed-by mark names when it exists and uses obj's ftrack
@@ -165,7 +90,7 @@ func (r *EntityReconciler) markOwner(ctx context.Context, obj *v1alpha1.FtrackEn
 // connections whose server URLs are equal. A connection that cannot be read counts as the
 // same server: an ownership that cannot be disproved is respected.
 func (r *EntityReconciler) sameServer(ctx context.Context, a, b *v1alpha1.FtrackEntity) (bool, error) {
-	ka, kb := ConnectionKeyFor(a.Namespace, a.Spec.ConnectionRef), ConnectionKeyFor(b.Namespace, b.Spec.ConnectionRef)
+	ka, kb := connection.KeyFor(a.Namespace, a.Spec.ConnectionRef), connection.KeyFor(b.Namespace, b.Spec.ConnectionRef)
 	if ka == kb {
 		return true, nil
 	}
@@ -178,10 +103,10 @@ func (r *EntityReconciler) sameServer(ctx context.Context, a, b *v1alpha1.Ftrack
 }
 
 // serverURL returns the normalised server URL of a connection, from the cache.
-func (r *EntityReconciler) serverURL(ctx context.Context, key ConnectionKey) (string, bool) {
+func (r *EntityReconciler) serverURL(ctx context.Context, key connection.Key) (string, bool) {
 	var raw string
 	switch key.Kind {
-	case KindClusterFtrackConnection:
+	case connection.KindClusterFtrackConnection:
 		var c v1alpha1.ClusterFtrackConnection
 		if err := r.Get(ctx, types.NamespacedName{Name: key.Name}, &c); err != nil {
 			return "", false
@@ -229,7 +154,7 @@ func (r *EntityReconciler) claimantsOfDeleted(ctx context.Context, o client.Obje
 			continue
 		}
 		var list v1alpha1.FtrackEntityList
-		if err := r.List(ctx, &list, client.MatchingFields{IndexFtrackEntityByID: id}); err != nil {
+		if err := r.List(ctx, &list, client.MatchingFields{connection.IndexFtrackEntityByID: id}); err != nil {
 			continue
 		}
 		for i := range list.Items {
@@ -294,4 +219,51 @@ func (b *blockedDeletes) waiters(_ context.Context, o client.Object) []reconcile
 		out = append(out, reconcile.Request{NamespacedName: w})
 	}
 	return out
+}
+
+// deleteBlockers returns the other objects that keep an entity ftrack would delete with
+// the entity id of obj: objects of the same server whose deletionPolicy is not Delete (or
+// that only observe) and whose entity descends from id.
+func (r *EntityReconciler) deleteBlockers(ctx context.Context, ec *connection.Entities, obj *v1alpha1.FtrackEntity, es plan.EntityType, id string) ([]*v1alpha1.FtrackEntity, error) {
+	var list v1alpha1.FtrackEntityList
+	if err := r.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	candidates := map[string]string{}
+	keepers := map[string][]*v1alpha1.FtrackEntity{}
+	for i := range list.Items {
+		o := &list.Items[i]
+		eid := o.Status.ID
+		if eid == "" {
+			eid = o.Annotations[v1alpha1.AnnotationEntityID]
+		}
+		if o.UID == obj.UID || eid == "" || eid == id {
+			continue
+		}
+		if o.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete && o.Spec.Management != v1alpha1.ManagementObserve {
+			continue
+		}
+		same, err := r.sameServer(ctx, obj, o)
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			continue
+		}
+		candidates[eid] = o.Spec.EntityType
+		keepers[eid] = append(keepers[eid], o)
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	ids, err := ec.Descendants(ctx, es, id, candidates)
+	if err != nil {
+		return nil, err
+	}
+	var out []*v1alpha1.FtrackEntity
+	for _, d := range ids {
+		out = append(out, keepers[d]...)
+	}
+	slices.SortFunc(out, func(a, b *v1alpha1.FtrackEntity) int { return strings.Compare(plan.ObjectRef(a), plan.ObjectRef(b)) })
+	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
 )
@@ -41,7 +42,7 @@ func sharedFixtures(t *testing.T, srv *ftracktest.Server, n int) []*entityFixtur
 		t.Fatalf("creating the ClusterFtrackConnection: %v", err)
 	}
 	t.Cleanup(func() { deleteConnection(t, c) })
-	key := ConnectionKey{Kind: KindClusterFtrackConnection, Name: c.Name}
+	key := connection.Key{Kind: connection.KindClusterFtrackConnection, Name: c.Name}
 	waitFor(t, 30*time.Second, "shared connection Ready", conditionIs(ctx, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 	waitFor(t, 30*time.Second, "shared event hub connected", conditionIs(ctx, key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 	out := make([]*entityFixture, n)

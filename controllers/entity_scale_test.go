@@ -16,6 +16,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/plan"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
 )
@@ -78,7 +79,7 @@ func checkExactlyOnce(t *testing.T, f *entityFixture, n int) {
 	ids := map[string]bool{}
 	for i := range list.Items {
 		e := &list.Items[i]
-		if _, ok := f.server.Get("Sequence", e.Status.ID); !ok || ids[e.Status.ID] || e.Status.ID != EntityIDFor(e.UID) {
+		if _, ok := f.server.Get("Sequence", e.Status.ID); !ok || ids[e.Status.ID] || e.Status.ID != plan.EntityIDFor(e.UID) {
 			t.Errorf("%s: id %q missing in ftrack, shared, or not the id chosen for it", e.Name, e.Status.ID)
 		}
 		ids[e.Status.ID] = true

@@ -1,23 +1,18 @@
 package controllers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
-	ftevent "github.com/ftrack-operator/ftrack-operator/pkg/ftrack/event"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
@@ -45,7 +40,7 @@ func TestEventBridgeEnqueuesChangedEntity(t *testing.T) {
 	createEntity(t, ns, "elsewhere", "other", changed)
 	waitFor(t, soon, "the entities in the manager's index", func() error {
 		var list v1alpha1.FtrackEntityList
-		if err := suiteConnections.Bridge.reader.List(ctx, &list, client.MatchingFields{IndexFtrackEntityByID: changed}); err != nil {
+		if err := suiteCache.List(ctx, &list, client.MatchingFields{connection.IndexFtrackEntityByID: changed}); err != nil {
 			return err
 		}
 		if len(list.Items) != 2 {
@@ -54,11 +49,11 @@ func TestEventBridgeEnqueuesChangedEntity(t *testing.T) {
 		return nil
 	})
 
-	triggers, stop := suiteConnections.Bridge.Subscribe(DefaultTriggerBuffer)
+	triggers, stop := suiteConnections.Bridge.Subscribe(connection.DefaultTriggerBuffer)
 	defer stop()
-	echoes := counterValue(eventsReceived.WithLabelValues(label, "echo"))
-	enqueued := counterValue(eventsReceived.WithLabelValues(label, "enqueued"))
-	updates := counterValue(ftrackRequests.WithLabelValues(label, "update", "200"))
+	echoes := metricValue(t, "ftrack_operator_events_received_total", "connection", label, "outcome", "echo")
+	enqueued := metricValue(t, "ftrack_operator_events_received_total", "connection", label, "outcome", "enqueued")
+	updates := metricValue(t, "ftrack_operator_ftrack_requests_total", "connection", label, "action", "update", "status", "200")
 
 	update := func(s *ftrack.Session, color string) {
 		t.Helper()
@@ -82,8 +77,8 @@ func TestEventBridgeEnqueuesChangedEntity(t *testing.T) {
 
 	// Both events handled (the hub delivers them in order), then the triggers are all queued.
 	waitFor(t, soon, "the echo and the change handled", func() error {
-		e := counterValue(eventsReceived.WithLabelValues(label, "echo")) - echoes
-		q := counterValue(eventsReceived.WithLabelValues(label, "enqueued")) - enqueued
+		e := metricValue(t, "ftrack_operator_events_received_total", "connection", label, "outcome", "echo") - echoes
+		q := metricValue(t, "ftrack_operator_events_received_total", "connection", label, "outcome", "enqueued") - enqueued
 		// Other writes of the session (none expected) would add echoes, never triggers.
 		if e < 1 || q != 1 {
 			return fmt.Errorf("%v echoes, %v enqueued", e, q)
@@ -104,7 +99,7 @@ func TestEventBridgeEnqueuesChangedEntity(t *testing.T) {
 	if diff := cmp.Diff([]string{managed.Name}, got); diff != "" {
 		t.Errorf("triggers (-want +got):\n%s", diff)
 	}
-	if n := counterValue(ftrackRequests.WithLabelValues(label, "update", "200")) - updates; n != 1 {
+	if n := metricValue(t, "ftrack_operator_ftrack_requests_total", "connection", label, "action", "update", "status", "200") - updates; n != 1 {
 		t.Errorf("ftrack_requests_total{action=update,status=200} grew by %v, want 1", n)
 	}
 	waitFor(t, soon, "lastEventTime in the status", func() error {
@@ -119,183 +114,34 @@ func TestEventBridgeEnqueuesChangedEntity(t *testing.T) {
 	})
 }
 
-func TestUpdatedEntityIDs(t *testing.T) {
-	t.Parallel()
-	tests := map[string]struct {
-		reason string
-		data   map[string]any
-		want   []string
-	}{
-		"Entities": {
-			reason: "every entityId, in order, without duplicates and without parents",
-			data: map[string]any{
-				"entities": []any{
-					map[string]any{"entityId": "a", "parents": []any{map[string]any{"entityId": "p"}}},
-					map[string]any{"entityId": "b"},
-					map[string]any{"entityId": "a"},
-				},
-				"parents": []any{"p"},
-			},
-			want: []string{"a", "b"},
-		},
-		"Malformed": {
-			reason: "items that are not objects, composite keys and empty ids are skipped",
-			data: map[string]any{"entities": []any{
-				"x", map[string]any{"entityId": []any{"k1", "k2"}}, map[string]any{"entityId": ""}, map[string]any{},
-			}},
-			want: []string{},
-		},
-		"None": {reason: "an event without entities names none", data: map[string]any{}, want: []string{}},
+// metricValue reads the value of the counter or gauge series name{labels} from the
+// operator's metrics registry; labels are name, value pairs. A series not there yet is 0.
+func metricValue(t *testing.T, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatalf("gathering the metrics: %v", err)
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			got := updatedEntityIDs(ftevent.NewEvent(ftevent.TopicUpdate, tc.data))
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", tc.reason, diff)
-			}
-		})
-	}
-}
-
-func TestIsEcho(t *testing.T) {
-	t.Parallel()
-	tests := map[string]struct {
-		reason string
-		data   map[string]any
-		source map[string]any
-		token  string
-		want   bool
-	}{
-		"DataToken":   {reason: "data.clientToken names the operator", data: map[string]any{"clientToken": "me"}, token: "me", want: true},
-		"SourceToken": {reason: "source.clientToken names the operator", source: map[string]any{"clientToken": "me"}, token: "me", want: true},
-		"Other":       {reason: "another client's write is not an echo", data: map[string]any{"clientToken": "you"}, source: map[string]any{"clientToken": "you"}, token: "me"},
-		"NoToken":     {reason: "an event without a token is not an echo", token: "me"},
-		"EmptyOwn":    {reason: "an empty own token matches nothing", data: map[string]any{"clientToken": ""}, token: ""},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ev := ftevent.NewEvent(ftevent.TopicUpdate, tc.data)
-			if tc.source != nil {
-				ev.Source = tc.source
-			}
-			if got := isEcho(ev, tc.token); got != tc.want {
-				t.Errorf("%s: isEcho = %v, want %v", tc.reason, got, tc.want)
-			}
-		})
-	}
-}
-
-func TestSentTime(t *testing.T) {
-	t.Parallel()
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := map[string]struct {
-		reason string
-		sent   any
-		want   time.Time
-		ok     bool
-	}{
-		"Null":    {reason: "servers send null: no time", sent: nil},
-		"RFC3339": {reason: "a timestamp string", sent: at.Format(time.RFC3339), want: at, ok: true},
-		"Seconds": {reason: "Unix seconds", sent: float64(at.Unix()), want: at, ok: true},
-		"Garbage": {reason: "anything else: no time", sent: "soon"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			got, ok := sentTime(ftevent.Event{Sent: tc.sent})
-			if ok != tc.ok || !got.Equal(tc.want) {
-				t.Errorf("%s: sentTime = %v, %v; want %v, %v", tc.reason, got, ok, tc.want, tc.ok)
-			}
-		})
-	}
-}
-
-func TestEntityIndexValues(t *testing.T) {
-	t.Parallel()
-	entity := func(id, annotation string, ref v1alpha1.ConnectionReference) *v1alpha1.FtrackEntity {
-		e := &v1alpha1.FtrackEntity{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "e"}}
-		e.Status.ID = id
-		e.Spec.ConnectionRef = ref
-		if annotation != "" {
-			e.Annotations = map[string]string{v1alpha1.AnnotationEntityID: annotation}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
 		}
-		return e
-	}
-	tests := map[string]struct {
-		reason         string
-		obj            client.Object
-		wantIDs        []string
-		wantConnection []string
-	}{
-		"StatusAndAnnotation": {
-			reason:         "status.id and a different annotation are both indexed",
-			obj:            entity("s", "a", v1alpha1.ConnectionReference{Name: "c"}),
-			wantIDs:        []string{"s", "a"},
-			wantConnection: []string{"FtrackConnection/ns/c"},
-		},
-		"AnnotationOnly": {
-			reason:         "the annotation written before the create is indexed",
-			obj:            entity("", "a", v1alpha1.ConnectionReference{Kind: KindClusterFtrackConnection, Name: "c"}),
-			wantIDs:        []string{"a"},
-			wantConnection: []string{"ClusterFtrackConnection/c"},
-		},
-		"Same": {
-			reason:         "one value when both agree",
-			obj:            entity("s", "s", v1alpha1.ConnectionReference{Kind: KindFtrackConnection, Name: "c"}),
-			wantIDs:        []string{"s"},
-			wantConnection: []string{"FtrackConnection/ns/c"},
-		},
-		"NotAnEntity": {reason: "other kinds are not indexed", obj: &v1alpha1.FtrackConnection{}},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if diff := cmp.Diff(tc.wantIDs, entityIndexValues(tc.obj)); diff != "" {
-				t.Errorf("%s: ids (-want +got):\n%s", tc.reason, diff)
+	series:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
 			}
-			if diff := cmp.Diff(tc.wantConnection, entityConnectionIndexValues(tc.obj)); diff != "" {
-				t.Errorf("%s: connection (-want +got):\n%s", tc.reason, diff)
+			for i := 0; i+1 < len(labels); i += 2 {
+				if have[labels[i]] != labels[i+1] {
+					continue series
+				}
 			}
-		})
-	}
-}
-
-// TestEventBridgeSubscribe checks fan-out and unsubscription without a cluster.
-func TestEventBridgeSubscribe(t *testing.T) {
-	t.Parallel()
-	b := NewEventBridge(nil, NewSessionPool(), logr.Discard())
-	a, stopA := b.Subscribe(1)
-	c, stopC := b.Subscribe(1)
-	obj := &v1alpha1.FtrackEntity{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "x"}}
-	if !b.send(t.Context(), obj) {
-		t.Fatal("send failed")
-	}
-	for i, ch := range []<-chan event.GenericEvent{a, c} {
-		select {
-		case ev := <-ch:
-			if ev.Object != obj {
-				t.Errorf("subscriber %d got %v", i, ev.Object)
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
 			}
-		default:
-			t.Errorf("subscriber %d got nothing", i)
+			return m.GetGauge().GetValue()
 		}
 	}
-	stopA()
-	stopC()
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if !b.send(ctx, obj) {
-		t.Error("send with no subscribers should succeed at once")
-	}
-}
-
-// counterValue reads a counter.
-func counterValue(c prometheus.Counter) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		return -1
-	}
-	return m.GetCounter().GetValue()
+	return 0
 }

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
@@ -152,7 +153,7 @@ func faultFixture(t *testing.T, srv *ftracktest.Server, serverURL string, mutate
 	ns := newNamespace(t, nil)
 	createSecret(t, ns, "creds", credentialsData(ftracktest.DefaultUser, ftracktest.DefaultAPIKey))
 	createConnection(t, ns, "studio", serverURL, "creds", mutate...)
-	key := ConnectionKey{Kind: KindFtrackConnection, Namespace: ns, Name: "studio"}
+	key := connection.Key{Kind: connection.KindFtrackConnection, Namespace: ns, Name: "studio"}
 	waitFor(t, time.Minute, "connection Ready", conditionIs(t.Context(), key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 	waitFor(t, time.Minute, "event hub connected", conditionIs(t.Context(), key, v1alpha1.ConditionEventHubConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 	t.Cleanup(func() { deleteAllEntities(t, ns) })

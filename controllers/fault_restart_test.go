@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
@@ -63,7 +64,7 @@ func TestFaultEmulatorRestartKeepsState(t *testing.T) {
 	f.create(describedSequences(f, n)...)
 	waitAllReady(t, f, n, time.Minute)
 	ids := sequenceIDs(t, f)
-	key := ConnectionKey{Kind: KindFtrackConnection, Namespace: f.ns, Name: f.conn}
+	key := connection.Key{Kind: connection.KindFtrackConnection, Namespace: f.ns, Name: f.conn}
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

@@ -15,27 +15,27 @@ import (
 // markSynced records that ftrack holds what the spec declares (or, for observe-only
 // objects, that the entity was read).
 func markSynced(e *v1alpha1.FtrackEntity, reason, message string) {
-	setEntityCondition(e, v1alpha1.ConditionReady, metav1.ConditionTrue, reason, message)
-	setEntityCondition(e, v1alpha1.ConditionSynced, metav1.ConditionTrue, reason, message)
-	meta.RemoveStatusCondition(&e.Status.Conditions, v1alpha1.ConditionReconciling)
-	meta.RemoveStatusCondition(&e.Status.Conditions, v1alpha1.ConditionStalled)
+	setCondition(e, v1alpha1.ConditionReady, metav1.ConditionTrue, reason, message)
+	setCondition(e, v1alpha1.ConditionSynced, metav1.ConditionTrue, reason, message)
+	removeCondition(e, v1alpha1.ConditionReconciling)
+	removeCondition(e, v1alpha1.ConditionStalled)
 }
 
 // markProgressing records that the object is on its way to its spec: waiting for a
 // connection or a reference, or retrying after a server error.
 func markProgressing(e *v1alpha1.FtrackEntity, reason, message string) {
-	setEntityCondition(e, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
-	setEntityCondition(e, v1alpha1.ConditionSynced, metav1.ConditionFalse, reason, message)
-	setEntityCondition(e, v1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, message)
-	meta.RemoveStatusCondition(&e.Status.Conditions, v1alpha1.ConditionStalled)
+	setCondition(e, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	setCondition(e, v1alpha1.ConditionSynced, metav1.ConditionFalse, reason, message)
+	setCondition(e, v1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, message)
+	removeCondition(e, v1alpha1.ConditionStalled)
 }
 
 // markStalled records a terminal error: nothing changes until the spec does.
 func markStalled(e *v1alpha1.FtrackEntity, reason, message string) {
-	setEntityCondition(e, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
-	setEntityCondition(e, v1alpha1.ConditionSynced, metav1.ConditionFalse, reason, message)
-	setEntityCondition(e, v1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
-	meta.RemoveStatusCondition(&e.Status.Conditions, v1alpha1.ConditionReconciling)
+	setCondition(e, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	setCondition(e, v1alpha1.ConditionSynced, metav1.ConditionFalse, reason, message)
+	setCondition(e, v1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	removeCondition(e, v1alpha1.ConditionReconciling)
 }
 
 // markNotSynced records a settled state in which ftrack differs from the spec on purpose
@@ -46,20 +46,10 @@ func markNotSynced(e *v1alpha1.FtrackEntity, ready bool, reason, message string)
 	if ready {
 		status = metav1.ConditionTrue
 	}
-	setEntityCondition(e, v1alpha1.ConditionReady, status, reason, message)
-	setEntityCondition(e, v1alpha1.ConditionSynced, metav1.ConditionFalse, reason, message)
-	meta.RemoveStatusCondition(&e.Status.Conditions, v1alpha1.ConditionReconciling)
-	meta.RemoveStatusCondition(&e.Status.Conditions, v1alpha1.ConditionStalled)
-}
-
-func setEntityCondition(e *v1alpha1.FtrackEntity, typ string, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(&e.Status.Conditions, metav1.Condition{
-		Type:               typ,
-		Status:             status,
-		Reason:             reason,
-		Message:            truncate(message, 1024),
-		ObservedGeneration: e.Generation,
-	})
+	setCondition(e, v1alpha1.ConditionReady, status, reason, message)
+	setCondition(e, v1alpha1.ConditionSynced, metav1.ConditionFalse, reason, message)
+	removeCondition(e, v1alpha1.ConditionReconciling)
+	removeCondition(e, v1alpha1.ConditionStalled)
 }
 
 // isReady reports whether the entity's Ready condition is True for its current generation.

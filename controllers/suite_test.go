@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
@@ -46,6 +47,8 @@ var (
 	ftrackServer *ftracktest.Server
 	// suiteConnections is the connection side of the running manager.
 	suiteConnections *Connections
+	// suiteCache reads through the running manager's cache, with its field indexes.
+	suiteCache client.Reader
 	// suiteLogs holds everything the manager logged.
 	suiteLogs = &lockedBuffer{}
 )
@@ -131,6 +134,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "controllers suite:", err)
 		return 1
 	}
+	suiteCache = mgr.GetClient()
 	if suiteConnections, err = SetupConnections(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, "controllers suite:", err)
 		return 1
@@ -357,8 +361,8 @@ func deleteConnection(t *testing.T, c client.Object) {
 }
 
 // connectionStatus reads the status of a connection of either kind.
-func connectionStatus(ctx context.Context, key ConnectionKey) (*v1alpha1.ConnectionStatus, int64, error) {
-	if key.Kind == KindClusterFtrackConnection {
+func connectionStatus(ctx context.Context, key connection.Key) (*v1alpha1.ConnectionStatus, int64, error) {
+	if key.Kind == connection.KindClusterFtrackConnection {
 		var c v1alpha1.ClusterFtrackConnection
 		if err := k8sClient.Get(ctx, key.NamespacedName(), &c); err != nil {
 			return nil, 0, err
@@ -374,7 +378,7 @@ func connectionStatus(ctx context.Context, key ConnectionKey) (*v1alpha1.Connect
 
 // conditionIs returns a waitFor condition: the connection's condition typ has status and
 // reason, for the current generation.
-func conditionIs(ctx context.Context, key ConnectionKey, typ string, status metav1.ConditionStatus, reason string) func() error {
+func conditionIs(ctx context.Context, key connection.Key, typ string, status metav1.ConditionStatus, reason string) func() error {
 	return func() error {
 		st, gen, err := connectionStatus(ctx, key)
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/controllers"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
@@ -54,9 +55,8 @@ type managerHandle struct {
 
 // startManager runs the operator's reconcilers (the same set newManager registers) in a
 // manager that watches only namespaces. coalescer, when not empty, tunes the connections'
-// commit coalescers (the entity reconciler is then built here as SetupEntities builds it,
-// with CoalescerOptions set).
-func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namespaces []string, coalescer ...controllers.CoalescerOption) (*managerHandle, error) {
+// commit coalescers.
+func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namespaces []string, coalescer ...connection.CoalescerOption) (*managerHandle, error) {
 	skip := true
 	nsCfg := map[string]cache.Config{}
 	for _, ns := range namespaces {
@@ -72,25 +72,12 @@ func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namesp
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	conns, err := controllers.SetupConnections(mgr)
+	conns, err := controllers.SetupConnections(mgr, coalescer...)
 	if err != nil {
 		return nil, err
 	}
-	if len(coalescer) == 0 {
-		if err := controllers.SetupEntities(mgr, conns); err != nil {
-			return nil, err
-		}
-	} else {
-		r := &controllers.EntityReconciler{
-			Client:           mgr.GetClient(),
-			Pool:             conns.Pool,
-			Bridge:           conns.Bridge,
-			Recorder:         mgr.GetEventRecorder("ftrack-operator"),
-			CoalescerOptions: coalescer,
-		}
-		if err := r.SetupWithManager(mgr); err != nil {
-			return nil, err
-		}
+	if err := controllers.SetupEntities(mgr, conns); err != nil {
+		return nil, err
 	}
 	tracker := newReadyTracker()
 	inf, err := mgr.GetCache().GetInformer(ctx, &v1alpha1.FtrackEntity{})

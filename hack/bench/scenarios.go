@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
-	"github.com/ftrack-operator/ftrack-operator/controllers"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
@@ -294,7 +294,7 @@ func (b *bench) runBulkUnbatched(ctx context.Context, n int) (_ *BulkBaseline, e
 		return nil, err
 	}
 	mgr, err := startManager(ctx, b.cfg, b.opts.Concurrency, []string{ns},
-		controllers.WithMaxBatchOperations(1), controllers.WithMaxInFlight(b.opts.Concurrency))
+		connection.WithMaxBatchOperations(1), connection.WithMaxInFlight(b.opts.Concurrency))
 	if err != nil {
 		return nil, err
 	}

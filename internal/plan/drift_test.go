@@ -1,4 +1,4 @@
-package controllers
+package plan
 
 import (
 	"encoding/json"
@@ -34,8 +34,8 @@ func TestEqualValues(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if got := equalValues(tc.a, tc.b); got != tc.want {
-				t.Errorf("%s: equalValues(%v, %v) = %v, want %v", tc.reason, tc.a, tc.b, got, tc.want)
+			if got := EqualValues(tc.a, tc.b); got != tc.want {
+				t.Errorf("%s: EqualValues(%v, %v) = %v, want %v", tc.reason, tc.a, tc.b, got, tc.want)
 			}
 		})
 	}
@@ -43,38 +43,38 @@ func TestEqualValues(t *testing.T) {
 
 func TestDiffEntity(t *testing.T) {
 	t.Parallel()
-	es, err := lookupType(builtin.SchemaSet(), "Shot")
+	es, err := LookupType(builtin.SchemaSet(), "Shot")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &desiredEntity{
-		es:       es,
-		attrs:    map[string]any{"name": "sh010", "start_date": time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
-		refs:     map[string]resolvedRef{"parent": {id: "p1", typ: "Sequence"}},
-		custom:   map[string]desiredCustom{"fstart": {configID: "c1", value: 1001.0}},
-		metadata: map[string]string{"lens": "35mm", "new": "x"},
+	want := &Desired{
+		Type:     es,
+		Attrs:    map[string]any{"name": "sh010", "start_date": time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+		Refs:     map[string]Ref{"parent": {ID: "p1", Type: "Sequence"}},
+		Custom:   map[string]Custom{"fstart": {ConfigID: "c1", Value: 1001.0}},
+		Metadata: map[string]string{"lens": "35mm", "new": "x"},
 	}
 	tests := map[string]struct {
 		reason string
-		have   *observedEntity
+		have   *Observed
 		want   []string
 	}{
 		"Equal": {
 			reason: "equal values after normalisation need nothing",
-			have: &observedEntity{
-				attrs:    map[string]any{"name": "sh010", "start_date": time.Date(2026, 3, 1, 1, 0, 0, 0, time.FixedZone("CET", 3600))},
-				refs:     map[string]string{"parent": "p1"},
-				custom:   map[string]any{"fstart": int64(1001)},
-				metadata: map[string]string{"lens": "35mm", "new": "x", "other": "left alone"},
+			have: &Observed{
+				Attrs:    map[string]any{"name": "sh010", "start_date": time.Date(2026, 3, 1, 1, 0, 0, 0, time.FixedZone("CET", 3600))},
+				Refs:     map[string]string{"parent": "p1"},
+				Custom:   map[string]any{"fstart": int64(1001)},
+				Metadata: map[string]string{"lens": "35mm", "new": "x", "other": "left alone"},
 			},
 		},
 		"Everything": {
 			reason: "every kind of difference is listed",
-			have: &observedEntity{
-				attrs:    map[string]any{"name": "sh020"},
-				refs:     map[string]string{"parent": "p2"},
-				custom:   map[string]any{"fstart": 1002.0},
-				metadata: map[string]string{"lens": "50mm"},
+			have: &Observed{
+				Attrs:    map[string]any{"name": "sh020"},
+				Refs:     map[string]string{"parent": "p2"},
+				Custom:   map[string]any{"fstart": 1002.0},
+				Metadata: map[string]string{"lens": "50mm"},
 			},
 			want: []string{"attributes.name", "attributes.start_date", "references.parent", "customAttributes.fstart", "metadata.lens", "metadata.new"},
 		},
@@ -82,7 +82,7 @@ func TestDiffEntity(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got := changeNames(diffEntity(want, tc.have))
+			got := ChangeNames(Diff(want, tc.have))
 			if len(got) == 0 {
 				got = nil
 			}
@@ -96,12 +96,12 @@ func TestDiffEntity(t *testing.T) {
 func TestDriftReport(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	changes := []change{
-		{kind: changeMetadata, name: "lens", want: "35mm", have: "50mm", haveSet: true},
-		{kind: changeAttribute, name: "bid", want: 2.0, have: int64(3), haveSet: true},
-		{kind: changeCustomAttribute, name: "fstart", want: 1001.0},
+	changes := []Change{
+		{Kind: ChangeMetadata, Name: "lens", Want: "35mm", Have: "50mm", HaveSet: true},
+		{Kind: ChangeAttribute, Name: "bid", Want: 2.0, Have: int64(3), HaveSet: true},
+		{Kind: ChangeCustomAttribute, Name: "fstart", Want: 1001.0},
 	}
-	got := driftReport(changes, now, false, true)
+	got := DriftReport(changes, now, false, true)
 	want := []v1alpha1.AttributeDrift{
 		{Name: "attributes.bid", Expected: "2", Actual: "3"},
 		{Name: "customAttributes.fstart", Expected: "1001"},

@@ -1,4 +1,4 @@
-package controllers
+package connection
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func openTestSession(t *testing.T) *ftrack.Session {
 	return s
 }
 
-func testConnection(key ConnectionKey, s *ftrack.Session) *Connection {
+func testConnection(key Key, s *ftrack.Session) *Connection {
 	return &Connection{key: key, session: s, limiter: rate.NewLimiter(rate.Inf, 1), resync: time.Hour, done: make(chan struct{})}
 }
 
@@ -71,8 +71,8 @@ func TestSessionPoolAcquire(t *testing.T) {
 	r := builder.Build()
 
 	s := openTestSession(t)
-	pool := NewSessionPool()
-	for _, key := range []ConnectionKey{
+	pool := NewPool()
+	for _, key := range []Key{
 		{Kind: KindFtrackConnection, Namespace: "team", Name: "ready"},
 		{Kind: KindClusterFtrackConnection, Name: "shared"},
 		{Kind: KindClusterFtrackConnection, Name: "everyone"},
@@ -82,7 +82,7 @@ func TestSessionPoolAcquire(t *testing.T) {
 		pool.conns[key] = c
 		c.ready.Store(true)
 	}
-	pool.conns[ConnectionKey{Kind: KindFtrackConnection, Namespace: "team", Name: "refused"}] = testConnection(ConnectionKey{Kind: KindFtrackConnection, Namespace: "team", Name: "refused"}, s)
+	pool.conns[Key{Kind: KindFtrackConnection, Namespace: "team", Name: "refused"}] = testConnection(Key{Kind: KindFtrackConnection, Namespace: "team", Name: "refused"}, s)
 
 	cluster := func(name string) v1alpha1.ConnectionReference {
 		return v1alpha1.ConnectionReference{Kind: KindClusterFtrackConnection, Name: name}
@@ -95,15 +95,15 @@ func TestSessionPoolAcquire(t *testing.T) {
 		message   string
 	}{
 		"Ready":          {reason: "a Ready connection of the namespace", namespace: "team", ref: v1alpha1.ConnectionReference{Name: "ready"}},
-		"OtherNamespace": {reason: "a namespaced connection is invisible from another namespace", namespace: "other", ref: v1alpha1.ConnectionReference{Name: "ready"}, want: ErrConnectionNotFound, message: `FtrackConnection "ready" not found in namespace "other"`},
-		"NotReady":       {reason: "the flood gate names the connection's reason", namespace: "team", ref: v1alpha1.ConnectionReference{Name: "refused"}, want: ErrConnectionNotReady, message: `FtrackConnection "refused" is not ready (InvalidCredentials): ftrack refused the API key of user "u".`},
+		"OtherNamespace": {reason: "a namespaced connection is invisible from another namespace", namespace: "other", ref: v1alpha1.ConnectionReference{Name: "ready"}, want: ErrNotFound, message: `FtrackConnection "ready" not found in namespace "other"`},
+		"NotReady":       {reason: "the flood gate names the connection's reason", namespace: "team", ref: v1alpha1.ConnectionReference{Name: "refused"}, want: ErrNotReady, message: `FtrackConnection "refused" is not ready (InvalidCredentials): ftrack refused the API key of user "u".`},
 		"Listed":         {reason: "a listed namespace", namespace: "team", ref: cluster("shared")},
 		"Selected":       {reason: "a namespace the selector matches", namespace: "labelled", ref: cluster("shared")},
 		"Refused":        {reason: "any other namespace", namespace: "other", ref: cluster("shared"), want: ErrNamespaceNotAllowed, message: `ClusterFtrackConnection "shared" does not allow namespace "other": add it to spec.allowedNamespaces`},
 		"EmptySelector":  {reason: "an empty selector allows every namespace", namespace: "other", ref: cluster("everyone")},
 		"NoAllowList":    {reason: "no names and no selector allow nothing", namespace: "team", ref: cluster("nobody"), want: ErrNamespaceNotAllowed},
-		"Missing":        {reason: "an absent cluster connection", namespace: "team", ref: cluster("absent"), want: ErrConnectionNotFound, message: `ClusterFtrackConnection "absent" not found`},
-		"BadKind":        {reason: "an unknown kind", namespace: "team", ref: v1alpha1.ConnectionReference{Kind: "Other", Name: "x"}, want: ErrConnectionNotFound},
+		"Missing":        {reason: "an absent cluster connection", namespace: "team", ref: cluster("absent"), want: ErrNotFound, message: `ClusterFtrackConnection "absent" not found`},
+		"BadKind":        {reason: "an unknown kind", namespace: "team", ref: v1alpha1.ConnectionReference{Kind: "Other", Name: "x"}, want: ErrNotFound},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestSessionPoolAcquire(t *testing.T) {
 				t.Fatalf("%s: error %v, want %v", tc.reason, err, tc.want)
 			}
 			if tc.want == nil {
-				if c == nil || c.Key() != ConnectionKeyFor(tc.namespace, tc.ref) {
+				if c == nil || c.Key() != KeyFor(tc.namespace, tc.ref) {
 					t.Errorf("%s: got connection %v", tc.reason, c)
 				}
 				return
@@ -132,19 +132,19 @@ func TestSessionPoolAcquire(t *testing.T) {
 func TestSessionPoolReadyAndReplace(t *testing.T) {
 	t.Parallel()
 	s1, s2 := openTestSession(t), openTestSession(t)
-	key := ConnectionKey{Kind: KindFtrackConnection, Namespace: "ns", Name: "c"}
-	pool := NewSessionPool()
-	announced := make(chan ConnectionKey, 4)
-	pool.OnReady(func(k ConnectionKey) { announced <- k })
+	key := Key{Kind: KindFtrackConnection, Namespace: "ns", Name: "c"}
+	pool := NewPool()
+	announced := make(chan Key, 4)
+	pool.OnReady(func(k Key) { announced <- k })
 	var opened []*Connection
 	pool.onOpened(func(c *Connection) { opened = append(opened, c) })
 
 	first := testConnection(key, s1)
-	pool.put(first)
+	pool.Put(first)
 	if first.Ready() {
 		t.Fatal("a new connection is Ready before setReady")
 	}
-	pool.setReady(first, true)
+	pool.SetReady(first, true)
 	select {
 	case got := <-announced:
 		if got != key {
@@ -153,14 +153,14 @@ func TestSessionPoolReadyAndReplace(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("OnReady was not called")
 	}
-	pool.setReady(first, true) // already ready: no second announcement
+	pool.SetReady(first, true) // already ready: no second announcement
 
 	second := testConnection(key, s2)
-	pool.put(second)
+	pool.Put(second)
 	if !s1.Closed() || first.Ready() {
 		t.Error("the replaced connection is still open or ready")
 	}
-	pool.setReady(first, true) // a replaced connection cannot be made ready again
+	pool.SetReady(first, true) // a replaced connection cannot be made ready again
 	if first.Ready() {
 		t.Error("a replaced connection became ready")
 	}
@@ -172,10 +172,10 @@ func TestSessionPoolReadyAndReplace(t *testing.T) {
 		t.Errorf("unexpected announcement %v", got)
 	default:
 	}
-	if !pool.remove(key) || !s2.Closed() {
+	if !pool.Remove(key) || !s2.Closed() {
 		t.Error("remove did not close the session")
 	}
-	if pool.remove(key) {
+	if pool.Remove(key) {
 		t.Error("a second remove found a connection")
 	}
 }

@@ -1,4 +1,4 @@
-package controllers
+package connection
 
 import (
 	"bytes"
@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestRequestAction(t *testing.T) {
@@ -44,4 +47,13 @@ func TestRequestAction(t *testing.T) {
 			}
 		})
 	}
+}
+
+// counterValue reads a counter.
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
 }

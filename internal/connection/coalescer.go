@@ -1,12 +1,10 @@
-package controllers
+package connection
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,8 +43,8 @@ const (
 var ErrCoalescerClosed = errors.New("commit coalescer closed")
 
 // BatchFunc sends one /api batch and returns one result per operation, as
-// (*ftrack.Session).Call does.
-type BatchFunc func(ctx context.Context, batch []map[string]any) ([]any, error)
+// (*ftrack.Session).Do does.
+type BatchFunc func(ctx context.Context, batch ...ftrack.Op) ([]any, error)
 
 // CommitCoalescer shares /api requests between the concurrent reconciles of one connection.
 // Work that arrives within a short window (or until a batch is full) is sent as one batch,
@@ -91,13 +89,10 @@ type CommitCoalescer struct {
 	lastArrival time.Time
 	// lastUnits is the number of units the previous batch carried.
 	lastUnits int
-	// pausedUntil holds every batch back after the server answered 429 with a
-	// Retry-After hint: nothing of this connection is sent before it passes.
-	pausedUntil time.Time
-	closed      bool
-	wg          sync.WaitGroup
-	baseCtx     context.Context
-	cancel      context.CancelFunc
+	closed    bool
+	wg        sync.WaitGroup
+	baseCtx   context.Context
+	cancel    context.CancelFunc
 }
 
 // CoalescerOption configures a CommitCoalescer.
@@ -183,7 +178,7 @@ func NewCommitCoalescer(call BatchFunc, opts ...CoalescerOption) *CommitCoalesce
 // order (a create and the metadata of the created entity, for example).
 type coalescedUnit struct {
 	ctx  context.Context
-	ops  []map[string]any
+	ops  []ftrack.Op
 	done chan unitResult
 	// read is set for a merged read; its results are spread to the readers.
 	read *readGroup
@@ -215,7 +210,7 @@ type readResult struct {
 // Do sends ops as part of a coalesced batch and returns their results, one per operation.
 // The operations of one call always travel in the same batch, in order. An error is the
 // server's answer to this call's operations (or to the request that carried them).
-func (c *CommitCoalescer) Do(ctx context.Context, ops ...map[string]any) ([]any, error) {
+func (c *CommitCoalescer) Do(ctx context.Context, ops ...ftrack.Op) ([]any, error) {
 	if len(ops) == 0 {
 		return nil, nil
 	}
@@ -407,7 +402,7 @@ func unitSize(u *coalescedUnit) int {
 // sendBatch sends units as one request; when the server refuses the batch because of one
 // of its operations, it bisects.
 func (c *CommitCoalescer) sendBatch(units []*coalescedUnit) {
-	var batch []map[string]any
+	var batch []ftrack.Op
 	for _, u := range units {
 		if u.read != nil {
 			batch = append(batch, readOperation(u.read))
@@ -418,18 +413,9 @@ func (c *CommitCoalescer) sendBatch(units []*coalescedUnit) {
 	if c.observe != nil {
 		c.observe(len(batch))
 	}
-	c.waitPause()
-	results, err := c.call(c.baseCtx, batch)
-	var rl *ftrack.RateLimitError
-	if errors.As(err, &rl) && rl.RetryAfter > 0 {
-		c.mu.Lock()
-		if until := time.Now().Add(rl.RetryAfter); until.After(c.pausedUntil) {
-			c.pausedUntil = until
-		}
-		c.mu.Unlock()
-	}
+	results, err := c.call(c.baseCtx, batch...)
 	if err != nil {
-		if len(units) > 1 && isOperationError(err) {
+		if len(units) > 1 && ftrack.IsRefused(err) {
 			half := len(units) / 2
 			c.sendBatch(units[:half])
 			c.sendBatch(units[half:])
@@ -448,22 +434,6 @@ func (c *CommitCoalescer) sendBatch(units []*coalescedUnit) {
 	}
 }
 
-// waitPause waits until a Retry-After pause has passed, or the coalescer is closed.
-func (c *CommitCoalescer) waitPause() {
-	c.mu.Lock()
-	d := time.Until(c.pausedUntil)
-	c.mu.Unlock()
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-c.baseCtx.Done():
-	}
-}
-
 // deliver hands a unit its results.
 func deliver(u *coalescedUnit, results []any, err error) {
 	if u.read == nil {
@@ -473,7 +443,7 @@ func deliver(u *coalescedUnit, results []any, err error) {
 	g := u.read
 	found := map[string]*ftrack.Entity{}
 	if err == nil {
-		entities, perr := queryEntities(results[0])
+		entities, perr := ftrack.Entities(results[0])
 		if perr != nil {
 			err = perr
 		}
@@ -489,43 +459,8 @@ func deliver(u *coalescedUnit, results []any, err error) {
 }
 
 // readOperation is the query of a read group.
-func readOperation(g *readGroup) map[string]any {
-	quoted := make([]string, len(g.ids))
-	for i, id := range g.ids {
-		quoted[i] = strconv.Quote(id)
-	}
-	expr := fmt.Sprintf("select %s from %s where id in (%s) limit %d", g.key.projections, g.key.entityType, strings.Join(quoted, ", "), len(g.ids))
-	return map[string]any{"action": "query", "expression": expr}
-}
-
-// queryEntities returns the entities of a decoded query result.
-func queryEntities(result any) ([]*ftrack.Entity, error) {
-	m, ok := result.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("unexpected query result %T", result)
-	}
-	data, _ := m["data"].([]any)
-	out := make([]*ftrack.Entity, 0, len(data))
-	for _, d := range data {
-		if e, ok := d.(*ftrack.Entity); ok {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
-// isOperationError reports whether err is the server refusing the batch because of its
-// content (so that a smaller batch may succeed), rather than the request failing as a whole
-// (network, rate limit, server failure, credentials).
-func isOperationError(err error) bool {
-	var se *ftrack.ServerError
-	if !errors.As(err, &se) {
-		return false
-	}
-	if errors.Is(err, ftrack.ErrRateLimited) || errors.Is(err, ftrack.ErrInvalidCredentials) {
-		return false
-	}
-	return se.StatusCode < http.StatusInternalServerError && se.Exception != ""
+func readOperation(g *readGroup) ftrack.Op {
+	return ftrack.QueryOp(fmt.Sprintf("select %s from %s where %s limit %d", g.key.projections, g.key.entityType, ftrack.In("id", g.ids), len(g.ids)))
 }
 
 // Close stops accepting work, cancels the batches under way (their callers get the error)

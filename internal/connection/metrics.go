@@ -1,4 +1,4 @@
-package controllers
+package connection
 
 import (
 	"bytes"
@@ -66,6 +66,22 @@ var (
 		Help:      "ftrack.update events received from the event hub, by connection and outcome: \"enqueued\" (reconciles triggered), \"echo\" (the operator's own write), \"unmanaged\" (no FtrackEntity holds the ids).",
 	}, []string{"connection", "outcome"})
 
+	// DriftDetected counts changes made in ftrack outside the operator, by connection and
+	// what was done: "corrected" or "reported".
+	DriftDetected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "ftrack_operator",
+		Name:      "drift_detected_total",
+		Help:      "Differences between ftrack and an FtrackEntity's spec made outside the operator, by connection and what was done: corrected or reported.",
+	}, []string{"connection", "action"})
+
+	// batchOperations observes how many operations each coalesced /api batch carried.
+	batchOperations = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "ftrack_operator",
+		Name:      "batch_operations",
+		Help:      "Operations per /api batch sent by a connection's commit coalescer.",
+		Buckets:   []float64{1, 2, 5, 10, 20, 50, 100, 250},
+	}, []string{"connection"})
+
 	// eventLag observes how long an event took from its arrival to its reconcile triggers.
 	eventLag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "ftrack_operator",
@@ -77,11 +93,11 @@ var (
 
 func init() {
 	metrics.Registry.MustRegister(ftrackRequests, ftrackRequestDuration, ftrackRateLimitWait,
-		eventHubConnected, eventsReceived, eventLag)
+		eventHubConnected, eventsReceived, eventLag, DriftDetected, batchOperations)
 }
 
-// forgetConnectionMetrics removes the series of a connection that is gone.
-func forgetConnectionMetrics(connection string) {
+// ForgetMetrics removes the series of a connection that is gone.
+func ForgetMetrics(connection string) {
 	l := prometheus.Labels{"connection": connection}
 	ftrackRequests.DeletePartialMatch(l)
 	ftrackRequestDuration.DeletePartialMatch(l)
@@ -89,7 +105,7 @@ func forgetConnectionMetrics(connection string) {
 	eventHubConnected.DeletePartialMatch(l)
 	eventsReceived.DeletePartialMatch(l)
 	eventLag.DeletePartialMatch(l)
-	driftDetected.DeletePartialMatch(l)
+	DriftDetected.DeletePartialMatch(l)
 	batchOperations.DeletePartialMatch(l)
 }
 

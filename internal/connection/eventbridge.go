@@ -1,4 +1,4 @@
-package controllers
+package connection
 
 import (
 	"context"
@@ -24,7 +24,7 @@ const (
 	// IndexFtrackEntityByID indexes FtrackEntity objects by the ftrack id they manage
 	// (status.id and the entity-id annotation).
 	IndexFtrackEntityByID = "ftrack-operator.dev/entity-id"
-	// IndexFtrackEntityByConnection indexes FtrackEntity objects by the ConnectionKey.String()
+	// IndexFtrackEntityByConnection indexes FtrackEntity objects by the Key.String()
 	// of the connection their spec.connectionRef names.
 	IndexFtrackEntityByConnection = "ftrack-operator.dev/connection"
 	// IndexConnectionBySecret indexes FtrackConnection and ClusterFtrackConnection objects by
@@ -53,7 +53,7 @@ const (
 // passed to the connection reconcilers so that they write them into the connection status.
 type EventBridge struct {
 	reader         client.Reader
-	pool           *SessionPool
+	pool           *Pool
 	statusInterval time.Duration
 	log            logr.Logger
 
@@ -71,7 +71,7 @@ type EventBridge struct {
 // through r (the manager's cached client, with the IndexFtrackEntityByID and
 // IndexFtrackEntityByConnection indexes). Add it to the manager (it is a Runnable) so that it
 // stops with it.
-func NewEventBridge(r client.Reader, pool *SessionPool, log logr.Logger) *EventBridge {
+func NewEventBridge(r client.Reader, pool *Pool, log logr.Logger) *EventBridge {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &EventBridge{
 		reader:         r,
@@ -87,7 +87,8 @@ func NewEventBridge(r client.Reader, pool *SessionPool, log logr.Logger) *EventB
 		},
 	}
 	pool.onOpened(b.attach)
-	pool.OnReady(func(key ConnectionKey) {
+	pool.OnRefusedCredentials(b.triggerConnection)
+	pool.OnReady(func(key Key) {
 		if _, err := b.EnqueueConnection(b.ctx, key); err != nil && b.ctx.Err() == nil {
 			b.log.Error(err, "enqueueing the entities of a connection that became ready", "connection", key.String())
 		}
@@ -142,8 +143,9 @@ func (b *EventBridge) Source(h handler.EventHandler) source.Source {
 	return source.Channel(b.Events(), h)
 }
 
-// connectionSource is the source of connection status triggers of one kind.
-func (b *EventBridge) connectionSource(kind string) source.Source {
+// ConnectionSource returns the source of the triggers of the connection reconciler of kind:
+// event hub state changes, event arrival times and refused credentials.
+func (b *EventBridge) ConnectionSource(kind string) source.Source {
 	return source.Channel(b.connTriggers[kind], &handler.EnqueueRequestForObject{})
 }
 
@@ -166,7 +168,7 @@ func (b *EventBridge) send(ctx context.Context, obj client.Object) bool {
 }
 
 // EnqueueConnection sends every FtrackEntity of the connection and returns how many.
-func (b *EventBridge) EnqueueConnection(ctx context.Context, key ConnectionKey) (int, error) {
+func (b *EventBridge) EnqueueConnection(ctx context.Context, key Key) (int, error) {
 	var list v1alpha1.FtrackEntityList
 	if err := b.reader.List(ctx, &list, client.MatchingFields{IndexFtrackEntityByConnection: key.String()}); err != nil {
 		return 0, err
@@ -182,7 +184,7 @@ func (b *EventBridge) EnqueueConnection(ctx context.Context, key ConnectionKey) 
 }
 
 // triggerConnection asks the connection's reconciler to look at it again.
-func (b *EventBridge) triggerConnection(key ConnectionKey) {
+func (b *EventBridge) triggerConnection(key Key) {
 	ch, ok := b.connTriggers[key.Kind]
 	if !ok {
 		return
@@ -253,48 +255,29 @@ func isDone(ch <-chan struct{}) bool {
 	}
 }
 
-// maintain connects the hub, retrying with back-off until the first connection succeeds (the
-// hub reconnects by itself afterwards), then enqueues the connection's entities after every
+// maintain starts the hub (it connects in the background, retrying with back-off, and
+// reconnects by itself after a loss), then enqueues the connection's entities after every
 // reconnection until the session is replaced or closed.
 func (b *EventBridge) maintain(a *attachment) {
 	c := a.conn
-	ctx, cancel := context.WithCancel(b.ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-c.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	defer eventHubConnected.WithLabelValues(c.key.String()).Set(0)
 	hub := c.session.EventHub()
-	for attempt := 0; ; attempt++ {
-		err := hub.Connect(ctx)
-		if err == nil || errors.Is(err, ftevent.ErrAlreadyConnected) {
-			break
+	if err := hub.Start(); err != nil && !errors.Is(err, ftevent.ErrAlreadyConnected) {
+		if !errors.Is(err, ftevent.ErrClosed) {
+			b.log.Error(err, "starting the event hub", "connection", c.key.String())
 		}
-		if ctx.Err() != nil || errors.Is(err, ftevent.ErrClosed) {
-			return
-		}
-		b.log.Info("event hub connection failed; retrying", "connection", c.key.String(), "attempt", attempt+1, "error", err.Error())
-		go b.triggerConnection(c.key)
-		t := time.NewTimer(min(time.Second<<min(attempt, 5), 30*time.Second))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
+		return
 	}
 	for {
 		select {
-		case <-ctx.Done():
+		case <-b.ctx.Done():
+			return
+		case <-c.done:
 			return
 		case <-hub.Resync():
-			n, err := b.EnqueueConnection(ctx, c.key)
+			n, err := b.EnqueueConnection(b.ctx, c.key)
 			if err != nil {
-				if ctx.Err() != nil {
+				if b.ctx.Err() != nil {
 					return
 				}
 				b.log.Error(err, "enqueueing the entities of a connection after an event hub reconnection", "connection", c.key.String())
@@ -330,7 +313,7 @@ func (b *EventBridge) handleEvent(a *attachment) ftevent.Handler {
 			}
 			for i := range list.Items {
 				e := &list.Items[i]
-				if ConnectionKeyFor(e.Namespace, e.Spec.ConnectionRef) != c.key {
+				if KeyFor(e.Namespace, e.Spec.ConnectionRef) != c.key {
 					continue
 				}
 				if !b.send(ctx, e) {
@@ -429,8 +412,9 @@ func sentTime(ev ftevent.Event) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// entityIndexValues are the IndexFtrackEntityByID values of an entity.
-func entityIndexValues(obj client.Object) []string {
+// EntityIDIndexValues are the IndexFtrackEntityByID values of an entity: its status.id, its
+// id annotation and its adopt.id.
+func EntityIDIndexValues(obj client.Object) []string {
 	e, ok := obj.(*v1alpha1.FtrackEntity)
 	if !ok {
 		return nil
@@ -449,11 +433,11 @@ func entityIndexValues(obj client.Object) []string {
 	return out
 }
 
-// entityConnectionIndexValues is the IndexFtrackEntityByConnection value of an entity.
-func entityConnectionIndexValues(obj client.Object) []string {
+// EntityConnectionIndexValues is the IndexFtrackEntityByConnection value of an entity.
+func EntityConnectionIndexValues(obj client.Object) []string {
 	e, ok := obj.(*v1alpha1.FtrackEntity)
 	if !ok || e.Spec.ConnectionRef.Name == "" {
 		return nil
 	}
-	return []string{ConnectionKeyFor(e.Namespace, e.Spec.ConnectionRef).String()}
+	return []string{KeyFor(e.Namespace, e.Spec.ConnectionRef).String()}
 }

@@ -1,9 +1,8 @@
-package controllers
+package plan
 
 import (
+	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,27 +10,10 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/ftrackref"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/schema"
 )
-
-// referenceSchemaSet loads the real server's recorded schema from shared/ beside the
-// checkout, or skips when it is not there.
-func referenceSchemaSet(t *testing.T) *schema.Set {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "ftrack-reference", "query_schemas.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("the recorded schema of the real server is not beside the checkout")
-	}
-	if err != nil {
-		t.Fatalf("reading the recorded schema: %v", err)
-	}
-	set, err := schema.Parse(raw)
-	if err != nil {
-		t.Fatalf("parsing the recorded schema: %v", err)
-	}
-	return set
-}
 
 // TestValidationFollowsTheSchema checks the attribute and required-attribute rules against
 // both the emulator's schema and the real server's recorded one: the rules come from the
@@ -40,7 +22,7 @@ func TestValidationFollowsTheSchema(t *testing.T) {
 	t.Parallel()
 	sets := map[string]func(*testing.T) *schema.Set{
 		"Emulator":  func(*testing.T) *schema.Set { return builtin.SchemaSet() },
-		"Reference": referenceSchemaSet,
+		"Reference": func(t *testing.T) *schema.Set { return ftrackref.SchemaSet(t) },
 	}
 	tests := map[string]struct {
 		reason     string
@@ -110,9 +92,9 @@ func TestValidationFollowsTheSchema(t *testing.T) {
 			set := load(t)
 			for name, tc := range tests {
 				t.Run(name, func(t *testing.T) {
-					es, err := lookupType(set, tc.typ)
+					es, err := LookupType(set, tc.typ)
 					if err != nil {
-						t.Fatalf("lookupType(%s): %v", tc.typ, err)
+						t.Fatalf("LookupType(%s): %v", tc.typ, err)
 					}
 					spec := &v1alpha1.FtrackEntitySpec{EntityType: tc.typ, Attributes: map[string]apiextensionsv1.JSON{}, References: map[string]v1alpha1.EntityReference{}}
 					for k, v := range tc.attrs {
@@ -145,4 +127,13 @@ func TestValidationFollowsTheSchema(t *testing.T) {
 			}
 		})
 	}
+}
+
+// js turns a Go value into a spec JSON value.
+func js(v any) apiextensionsv1.JSON {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return apiextensionsv1.JSON{Raw: data}
 }

@@ -1,9 +1,10 @@
-package controllers
+package connection
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,18 +43,15 @@ func newEmulatorSession(t testing.TB) (*ftracktest.Server, *ftrack.Session) {
 	return srv, s
 }
 
-func createProjectOp(id, name string) map[string]any {
-	return map[string]any{
-		"action": "create", "entity_type": "Project",
-		"entity_data": map[string]any{"__entity_type__": "Project", "id": id, "name": name, "full_name": name, "project_schema_id": builtin.DefaultProjectSchemaID},
-	}
+func createProjectOp(id, name string) ftrack.Op {
+	return ftrack.CreateOp("Project", map[string]any{"id": id, "name": name, "full_name": name, "project_schema_id": builtin.DefaultProjectSchemaID})
 }
 
 func TestCommitCoalescerBatchesConcurrentWork(t *testing.T) {
 	t.Parallel()
 	srv, s := newEmulatorSession(t)
 	var batches, largest atomic.Int64
-	c := NewCommitCoalescer(s.Call, WithCoalesceWindow(50*time.Millisecond), WithBatchObserver(func(n int) {
+	c := NewCommitCoalescer(s.Do, WithCoalesceWindow(50*time.Millisecond), WithBatchObserver(func(n int) {
 		batches.Add(1)
 		for {
 			old := largest.Load()
@@ -69,10 +67,10 @@ func TestCommitCoalescerBatchesConcurrentWork(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			ops := []map[string]any{createProjectOp(fmt.Sprintf("00000000-0000-4000-8000-%012d", i), fmt.Sprintf("p%02d", i))}
+			ops := []ftrack.Op{createProjectOp(fmt.Sprintf("00000000-0000-4000-8000-%012d", i), fmt.Sprintf("p%02d", i))}
 			if i == 7 {
 				// A create without its required name fails on the server.
-				delete(ops[0]["entity_data"].(map[string]any), "name")
+				delete(ops[0].Data, "name")
 			}
 			_, errs[i] = c.Do(t.Context(), ops...)
 		})
@@ -151,7 +149,7 @@ func TestCommitCoalescerErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			srv, s := newEmulatorSession(t)
-			c := NewCommitCoalescer(s.Call, WithCoalesceWindow(30*time.Millisecond))
+			c := NewCommitCoalescer(s.Do, WithCoalesceWindow(30*time.Millisecond))
 			t.Cleanup(func() { _ = c.Close() })
 			tc.inject(srv)
 			var wg sync.WaitGroup
@@ -181,7 +179,7 @@ func TestCommitCoalescerErrors(t *testing.T) {
 func TestCommitCoalescerClose(t *testing.T) {
 	t.Parallel()
 	_, s := newEmulatorSession(t)
-	c := NewCommitCoalescer(s.Call)
+	c := NewCommitCoalescer(s.Do)
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -197,11 +195,11 @@ func BenchmarkCommitCoalescer(b *testing.B) {
 	for _, mode := range []string{"Direct", "Coalesced"} {
 		b.Run(mode, func(b *testing.B) {
 			srv, s := newEmulatorSession(b)
-			call := BatchFunc(s.Call)
+			call := BatchFunc(s.Do)
 			if mode == "Coalesced" {
-				c := NewCommitCoalescer(s.Call)
+				c := NewCommitCoalescer(s.Do)
 				b.Cleanup(func() { _ = c.Close() })
-				call = func(ctx context.Context, batch []map[string]any) ([]any, error) { return c.Do(ctx, batch...) }
+				call = c.Do
 			}
 			srv.ResetRequests()
 			n := 0
@@ -211,7 +209,7 @@ func BenchmarkCommitCoalescer(b *testing.B) {
 					n++
 					id := fmt.Sprintf("00000000-0000-4000-b000-%012d", n)
 					wg.Go(func() {
-						if _, err := call(context.Background(), []map[string]any{createProjectOp(id, "b"+id)}); err != nil {
+						if _, err := call(context.Background(), createProjectOp(id, "b"+id)); err != nil {
 							b.Error(err)
 						}
 					})
@@ -223,14 +221,35 @@ func BenchmarkCommitCoalescer(b *testing.B) {
 	}
 }
 
+// TestCommitCoalescerHonoursRetryAfter: after a 429 with a Retry-After hint, the next
+// batch of the connection leaves only once the hint has passed. The connection's transport
+// holds every request of the session back (see budgetTransport); the coalescer relies on it.
 func TestCommitCoalescerHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
-	srv, s := newEmulatorSession(t)
-	c := NewCommitCoalescer(s.Call)
+	srv, err := ftracktest.NewServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	budget := &budgetTransport{connection: "test/retry-after", limiter: rate.NewLimiter(rate.Inf, 1), base: http.DefaultTransport}
+	s, err := ftrack.NewSession(t.Context(),
+		ftrack.WithServerURL(srv.URL),
+		ftrack.WithAPIUser(ftracktest.DefaultUser),
+		ftrack.WithAPIKey(ftracktest.DefaultAPIKey),
+		ftrack.WithHTTPClient(&http.Client{Transport: budget}),
+		ftrack.WithoutSchemaCache(),
+		ftrack.WithPluginPaths(),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	srv.ResetRequests()
+	c := NewCommitCoalescer(s.Do)
 	t.Cleanup(func() { _ = c.Close() })
 	const hint = 2 * time.Second
 	srv.RateLimitNext(1, hint)
-	_, err := c.Do(t.Context(), createProjectOp("00000000-0000-4000-c000-000000000001", "r1"))
+	_, err = c.Do(t.Context(), createProjectOp("00000000-0000-4000-c000-000000000001", "r1"))
 	var rl *ftrack.RateLimitError
 	if !errors.As(err, &rl) || rl.RetryAfter != hint {
 		t.Fatalf("first Do = %v, want a rate limit error with a %s hint", err, hint)
@@ -250,11 +269,11 @@ func TestCommitCoalescerHonoursRetryAfter(t *testing.T) {
 // budgetCall sends batches with s.Call after waiting for l, as the budget transport of a
 // pooled connection does.
 func budgetCall(s *ftrack.Session, l *rate.Limiter) BatchFunc {
-	return func(ctx context.Context, batch []map[string]any) ([]any, error) {
+	return func(ctx context.Context, batch ...ftrack.Op) ([]any, error) {
 		if err := l.Wait(ctx); err != nil {
 			return nil, err
 		}
-		return s.Call(ctx, batch)
+		return s.Do(ctx, batch...)
 	}
 }
 

@@ -1,11 +1,11 @@
-package controllers
+package plan
 
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -15,54 +15,39 @@ import (
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/schema"
 )
 
-// SpecError is a problem of an FtrackEntity's spec: retrying cannot help until the spec (or
-// the server's schema) changes. Reason is a condition reason; Message tells the user what to
-// change and never holds a credential.
-type SpecError struct {
-	Reason  string
-	Message string
-}
-
-// Error implements error.
-func (e *SpecError) Error() string { return e.Message }
-
-func specErrorf(reason, format string, args ...any) *SpecError {
-	return &SpecError{Reason: reason, Message: fmt.Sprintf(format, args...)}
-}
-
 // serverFilledAttributes are attributes ftrack fills on every create, whatever the spec says:
 // who and when, the link from the project down, and the legacy context type of contexts.
-// They are read-only only where the type's schema also says so (see entitySchema.serverSet):
+// They are read-only only where the type's schema also says so (see EntityType.serverSet):
 // a type that declares one of these names as an ordinary attribute keeps it writable.
 var serverFilledAttributes = map[string]bool{
 	"created_at": true, "created_by": true, "created_by_id": true, "link": true, "context_type": true,
 }
 
-// entitySchema is the part of the server's schema the reconciler needs for one type.
-type entitySchema struct {
+// EntityType is the part of the server's schema the reconciler needs for one type.
+type EntityType struct {
 	set *schema.Set
 	s   *schema.Schema
 }
 
-// lookupType returns the schema of spec.entityType, or a SpecError.
-func lookupType(set *schema.Set, typ string) (entitySchema, error) {
+// LookupType returns the schema of spec.entityType, or a SpecError.
+func LookupType(set *schema.Set, typ string) (EntityType, error) {
 	s, ok := set.Get(typ)
 	if !ok {
 		msg := fmt.Sprintf("entityType %q is not a type of the server's schema", typ)
 		if f, ok := set.GetFold(typ); ok {
 			msg += fmt.Sprintf("; did you mean %q?", f.ID)
 		}
-		return entitySchema{}, &SpecError{Reason: v1alpha1.ReasonUnknownEntityType, Message: msg}
+		return EntityType{}, &SpecError{Reason: v1alpha1.ReasonUnknownEntityType, Message: msg}
 	}
 	if set.IsAbstract(typ) {
-		return entitySchema{}, specErrorf(v1alpha1.ReasonUnknownEntityType,
+		return EntityType{}, Errorf(v1alpha1.ReasonUnknownEntityType,
 			"entityType %q is a base type that cannot be created; use one of its types: %s", typ, strings.Join(set.ConcreteTypes(typ), ", "))
 	}
 	if len(s.PrimaryKey) != 1 || s.PrimaryKey[0] != "id" {
-		return entitySchema{}, specErrorf(v1alpha1.ReasonUnknownEntityType,
+		return EntityType{}, Errorf(v1alpha1.ReasonUnknownEntityType,
 			"entityType %q is identified by %s, not by an id; only types with an id can be managed", typ, strings.Join(s.PrimaryKey, ", "))
 	}
-	return entitySchema{set: set, s: s}, nil
+	return EntityType{set: set, s: s}, nil
 }
 
 // serverSet reports whether attribute name of the type is set by the server and so cannot
@@ -72,12 +57,12 @@ func lookupType(set *schema.Set, typ string) (entitySchema, error) {
 // default while requiring it (created_at, link, context_type). The rule follows the schema,
 // not the name alone: CustomAttributeConfiguration.object_type_id, an ordinary attribute
 // there, stays writable.
-func (es entitySchema) serverSet(name string) bool {
+func (es EntityType) serverSet(name string) bool {
 	classifiers := es.s.Classifiers()
 	if _, ok := classifiers[name]; ok {
 		return true
 	}
-	if fk := es.foreignKey(name); fk != "" {
+	if fk := es.ForeignKey(name); fk != "" {
 		if _, ok := classifiers[fk]; ok {
 			return true
 		}
@@ -91,14 +76,14 @@ func (es entitySchema) serverSet(name string) bool {
 	return es.s.IsImmutable(name) || (name == "created_by" && es.s.IsImmutable("created_by_id"))
 }
 
-// hasMetadata reports whether the type has a metadata mapping.
-func (es entitySchema) hasMetadata() bool {
+// HasMetadata reports whether the type has a metadata mapping.
+func (es EntityType) HasMetadata() bool {
 	p, ok := es.s.Property("metadata")
 	return ok && p.Kind() == schema.KindMapped && p.ItemsRef == "Metadata"
 }
 
-// customAttributeType returns the value type of the type's custom attributes, or "".
-func (es entitySchema) customAttributeType() string {
+// CustomAttributeType returns the value type of the type's custom attributes, or "".
+func (es EntityType) CustomAttributeType() string {
 	p, ok := es.s.Property("custom_attributes")
 	if !ok || p.Kind() != schema.KindMapped {
 		return ""
@@ -106,18 +91,18 @@ func (es entitySchema) customAttributeType() string {
 	return p.ItemsRef
 }
 
-// foreignKey returns the foreign-key attribute that holds the id of relation rel, or "".
-func (es entitySchema) foreignKey(rel string) string {
+// ForeignKey returns the foreign-key attribute that holds the id of relation rel, or "".
+func (es EntityType) ForeignKey(rel string) string {
 	if p, ok := es.s.Property(rel + "_id"); ok && p.Format == "foreign_key" {
 		return rel + "_id"
 	}
 	return ""
 }
 
-// relationOfForeignKey returns the relation whose foreign key is attr, or "". Only an
+// RelationOfForeignKey returns the relation whose foreign key is attr, or "". Only an
 // attribute the schema marks as a foreign key counts: CustomAttributeConfiguration's
 // object_type_id sits beside an object_type relation but is a plain attribute.
-func (es entitySchema) relationOfForeignKey(attr string) string {
+func (es EntityType) RelationOfForeignKey(attr string) string {
 	rel, ok := strings.CutSuffix(attr, "_id")
 	if !ok {
 		return ""
@@ -132,47 +117,47 @@ func (es entitySchema) relationOfForeignKey(attr string) string {
 }
 
 // convertAttribute checks one spec attribute against its property and returns the value to
-// send and to compare (see normalize).
-func (es entitySchema) convertAttribute(name string, raw apiextensionsv1.JSON) (any, error) {
+// send and to compare (see Normalize).
+func (es EntityType) convertAttribute(name string, raw apiextensionsv1.JSON) (any, error) {
 	typ := es.s.ID
 	p, ok := es.s.Property(name)
 	if !ok {
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s has no attribute %q%s", name, typ, name, suggest(name, es.s.PropertyOrder))
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s has no attribute %q%s", name, typ, name, suggest(name, es.s.PropertyOrder))
 	}
 	switch {
 	case es.s.IsPrimaryKey(name):
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: the id is chosen by the operator; to take over an existing entity use spec.adopt.id", name)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: the id is chosen by the operator; to take over an existing entity use spec.adopt.id", name)
 	case es.s.IsComputed(name):
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is computed by the server and cannot be set", name, typ, name)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is computed by the server and cannot be set", name, typ, name)
 	case es.serverSet(name):
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is set by the server (it follows from the entity type or is filled on create) and is read-only", name, typ, name)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is set by the server (it follows from the entity type or is filled on create) and is read-only", name, typ, name)
 	case strings.HasPrefix(name, "_") || p.RestrictedProjection:
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is read-only", name, typ, name)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is read-only", name, typ, name)
 	}
-	if rel := es.relationOfForeignKey(name); rel != "" {
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: set the relation under references.%s (by FtrackEntity name, id or query) instead of its foreign key", name, rel)
+	if rel := es.RelationOfForeignKey(name); rel != "" {
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: set the relation under references.%s (by FtrackEntity name, id or query) instead of its foreign key", name, rel)
 	}
 	switch p.Kind() {
 	case schema.KindReference:
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is a relation to %s; set it under references.%s", name, typ, name, p.Ref, name)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is a relation to %s; set it under references.%s", name, typ, name, p.Ref, name)
 	case schema.KindCollection:
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is a collection of %s, which FtrackEntity does not manage", name, typ, name, p.ItemsRef)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s is a collection of %s, which FtrackEntity does not manage", name, typ, name, p.ItemsRef)
 	case schema.KindMapped:
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: set %s under spec.customAttributes or spec.metadata", name, name)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: set %s under spec.customAttributes or spec.metadata", name, name)
 	case schema.KindUnknown:
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s cannot be set through the API", name, typ, name)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s cannot be set through the API", name, typ, name)
 	}
 	var v any
 	if err := json.Unmarshal(raw.Raw, &v); err != nil {
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: not valid JSON", name)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: not valid JSON", name)
 	}
 	out, err := convertScalar(p, v)
 	if err != nil {
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s %s", name, typ, name, err.Error())
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %s.%s %s", name, typ, name, err.Error())
 	}
 	if len(p.Enum) > 0 {
 		if s, ok := out.(string); ok && !slices.Contains(p.Enum, s) {
-			return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %q is not one of %s", name, s, strings.Join(p.Enum, ", "))
+			return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "attributes.%s: %q is not one of %s", name, s, strings.Join(p.Enum, ", "))
 		}
 	}
 	return out, nil
@@ -235,7 +220,7 @@ func parseDateTime(s string) (time.Time, error) {
 func jsonKind(v any) string {
 	switch x := v.(type) {
 	case string:
-		return fmt.Sprintf("the string %q", truncate(x, 40))
+		return fmt.Sprintf("the string %q", Truncate(x, 40))
 	case float64:
 		return fmt.Sprintf("the number %v", x)
 	case bool:
@@ -250,7 +235,7 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func truncate(s string, n int) string {
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -297,57 +282,57 @@ func editDistance(a, b string) int {
 // validateStatic checks what the spec says without asking ftrack: the type, the attributes,
 // the reference attributes, metadata keys and adoption keys. It returns the converted
 // attributes.
-func validateStatic(es entitySchema, spec *v1alpha1.FtrackEntitySpec) (map[string]any, error) {
+func validateStatic(es EntityType, spec *v1alpha1.FtrackEntitySpec) (map[string]any, error) {
 	attrs := make(map[string]any, len(spec.Attributes))
-	for _, name := range sortedKeys(spec.Attributes) {
+	for _, name := range slices.Sorted(maps.Keys(spec.Attributes)) {
 		v, err := es.convertAttribute(name, spec.Attributes[name])
 		if err != nil {
 			return nil, err
 		}
 		attrs[name] = v
 	}
-	for _, name := range sortedKeys(spec.References) {
+	for _, name := range slices.Sorted(maps.Keys(spec.References)) {
 		if _, dup := spec.Attributes[name]; dup {
-			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s is also set under attributes; set it in one place", name, name)
+			return nil, Errorf(v1alpha1.ReasonInvalidReference, "references.%s: %s is also set under attributes; set it in one place", name, name)
 		}
 		p, ok := es.s.Property(name)
 		if !ok {
-			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s has no attribute %q%s", name, es.s.ID, name, suggest(name, es.s.PropertyOrder))
+			return nil, Errorf(v1alpha1.ReasonInvalidReference, "references.%s: %s has no attribute %q%s", name, es.s.ID, name, suggest(name, es.s.PropertyOrder))
 		}
 		if p.Kind() != schema.KindReference {
-			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s.%s is not a relation to one entity (it is %s)", name, es.s.ID, name, p.Kind())
+			return nil, Errorf(v1alpha1.ReasonInvalidReference, "references.%s: %s.%s is not a relation to one entity (it is %s)", name, es.s.ID, name, p.Kind())
 		}
 		if es.s.IsComputed(name) || es.serverSet(name) {
-			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s.%s is set by the server", name, es.s.ID, name)
+			return nil, Errorf(v1alpha1.ReasonInvalidReference, "references.%s: %s.%s is set by the server", name, es.s.ID, name)
 		}
 		if _, fkSet := spec.Attributes[name+"_id"]; fkSet {
-			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s_id is also set under attributes", name, name)
+			return nil, Errorf(v1alpha1.ReasonInvalidReference, "references.%s: %s_id is also set under attributes", name, name)
 		}
 		r := spec.References[name]
 		if n := btoi(r.Name != "") + btoi(r.ID != "") + btoi(r.Query != ""); n != 1 {
-			return nil, specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: set exactly one of name, id and query", name)
+			return nil, Errorf(v1alpha1.ReasonInvalidReference, "references.%s: set exactly one of name, id and query", name)
 		}
 	}
-	if len(spec.Metadata) > 0 && !es.hasMetadata() {
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "metadata: %s entities have no metadata", es.s.ID)
+	if len(spec.Metadata) > 0 && !es.HasMetadata() {
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "metadata: %s entities have no metadata", es.s.ID)
 	}
 	if _, ok := spec.Metadata[v1alpha1.MetadataManagedBy]; ok {
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "metadata.%s is reserved: the operator sets it to mark the entities it manages", v1alpha1.MetadataManagedBy)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "metadata.%s is reserved: the operator sets it to mark the entities it manages", v1alpha1.MetadataManagedBy)
 	}
-	if len(spec.CustomAttributes) > 0 && es.customAttributeType() == "" {
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes: %s entities have no custom attributes", es.s.ID)
+	if len(spec.CustomAttributes) > 0 && es.CustomAttributeType() == "" {
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "customAttributes: %s entities have no custom attributes", es.s.ID)
 	}
 	if spec.Management == v1alpha1.ManagementObserve && spec.Adopt == nil {
-		return nil, specErrorf(v1alpha1.ReasonInvalidSpec, "management Observe reads an existing entity: name it with spec.adopt (id or match)")
+		return nil, Errorf(v1alpha1.ReasonInvalidSpec, "management Observe reads an existing entity: name it with spec.adopt (id or match)")
 	}
 	if a := spec.Adopt; a != nil {
 		if (a.ID == "") == (len(a.Match) == 0) {
-			return nil, specErrorf(v1alpha1.ReasonInvalidSpec, "adopt: set exactly one of id and match")
+			return nil, Errorf(v1alpha1.ReasonInvalidSpec, "adopt: set exactly one of id and match")
 		}
-		for _, k := range sortedKeys(a.Match) {
+		for _, k := range slices.Sorted(maps.Keys(a.Match)) {
 			p, ok := es.s.Property(k)
 			if !ok || (p.Kind() != schema.KindScalar && p.Kind() != schema.KindDateTime) {
-				return nil, specErrorf(v1alpha1.ReasonInvalidSpec, "adopt.match.%s: %s has no scalar attribute %q%s", k, es.s.ID, k, suggest(k, es.s.PropertyOrder))
+				return nil, Errorf(v1alpha1.ReasonInvalidSpec, "adopt.match.%s: %s has no scalar attribute %q%s", k, es.s.ID, k, suggest(k, es.s.PropertyOrder))
 			}
 		}
 	}
@@ -366,7 +351,7 @@ func validateStatic(es entitySchema, spec *v1alpha1.FtrackEntitySpec) (map[strin
 //   - the server fills it on create (see serverFillsOnCreate).
 //
 // Specs that only adopt or observe an existing entity create nothing and are not checked.
-func validateRequired(es entitySchema, spec *v1alpha1.FtrackEntitySpec, attrs map[string]any) error {
+func validateRequired(es EntityType, spec *v1alpha1.FtrackEntitySpec, attrs map[string]any) error {
 	if spec.Management == v1alpha1.ManagementObserve || spec.Adopt != nil {
 		return nil
 	}
@@ -379,11 +364,11 @@ func validateRequired(es entitySchema, spec *v1alpha1.FtrackEntitySpec, attrs ma
 		switch p.Kind() {
 		case schema.KindReference:
 			rel = name
-			if fk := es.foreignKey(name); fk != "" && es.serverFillsOnCreate(fk) {
+			if fk := es.ForeignKey(name); fk != "" && es.serverFillsOnCreate(fk) {
 				continue
 			}
 		case schema.KindScalar, schema.KindDateTime:
-			rel = es.relationOfForeignKey(name)
+			rel = es.RelationOfForeignKey(name)
 			if rel != "" && es.serverFillsOnCreate(rel) {
 				continue
 			}
@@ -398,9 +383,9 @@ func validateRequired(es entitySchema, spec *v1alpha1.FtrackEntitySpec, attrs ma
 				continue
 			}
 			p, _ := es.s.Property(rel)
-			return specErrorf(v1alpha1.ReasonMissingRequiredAttribute, "references.%s: %s.%s is required by ftrack and has no default; name the %s under references.%s", rel, es.s.ID, rel, p.Ref, rel)
+			return Errorf(v1alpha1.ReasonMissingRequiredAttribute, "references.%s: %s.%s is required by ftrack and has no default; name the %s under references.%s", rel, es.s.ID, rel, p.Ref, rel)
 		}
-		return specErrorf(v1alpha1.ReasonMissingRequiredAttribute, "attributes.%s: %s.%s is required by ftrack and has no default; set it under attributes", name, es.s.ID, name)
+		return Errorf(v1alpha1.ReasonMissingRequiredAttribute, "attributes.%s: %s.%s is required by ftrack and has no default; set it under attributes", name, es.s.ID, name)
 	}
 	return nil
 }
@@ -410,7 +395,7 @@ func validateRequired(es entitySchema, spec *v1alpha1.FtrackEntitySpec, attrs ma
 // columns of contexts, components and resources, the workflow fields of typed contexts
 // (status, type, project, bid and sort), a project's status, and the status of any other
 // type that requires one (its "Not started" status).
-func (es entitySchema) serverFillsOnCreate(name string) bool {
+func (es EntityType) serverFillsOnCreate(name string) bool {
 	if es.serverSet(name) || serverFilledAttributes[name] {
 		return true
 	}
@@ -428,29 +413,29 @@ func (es entitySchema) serverFillsOnCreate(name string) bool {
 	return false
 }
 
-// checkReferenceType reports a SpecError when an entity of type got cannot be stored in
+// CheckReferenceType reports a SpecError when an entity of type got cannot be stored in
 // relation rel.
-func (es entitySchema) checkReferenceType(rel, got, via string) error {
+func (es EntityType) CheckReferenceType(rel, got, via string) error {
 	p, _ := es.s.Property(rel)
 	if p == nil || es.set.IsA(got, p.Ref) {
 		return nil
 	}
-	return specErrorf(v1alpha1.ReasonInvalidReference, "references.%s: %s refers to a %s, but %s.%s holds a %s", rel, via, got, es.s.ID, rel, p.Ref)
+	return Errorf(v1alpha1.ReasonInvalidReference, "references.%s: %s refers to a %s, but %s.%s holds a %s", rel, via, got, es.s.ID, rel, p.Ref)
 }
 
 // convertCustomAttribute checks a custom attribute value against its configuration's type.
-func convertCustomAttribute(key string, cfg customAttributeConfig, raw apiextensionsv1.JSON) (any, error) {
+func convertCustomAttribute(key string, cfg CustomAttributeConfig, raw apiextensionsv1.JSON) (any, error) {
 	var v any
 	if err := json.Unmarshal(raw.Raw, &v); err != nil {
-		return nil, specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: not valid JSON", key)
+		return nil, Errorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: not valid JSON", key)
 	}
 	bad := func(want string) error {
-		return specErrorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: the custom attribute is of type %s and needs %s, not %s", key, cfg.typeName, want, jsonKind(v))
+		return Errorf(v1alpha1.ReasonInvalidAttribute, "customAttributes.%s: the custom attribute is of type %s and needs %s, not %s", key, cfg.TypeName, want, jsonKind(v))
 	}
 	if v == nil {
 		return nil, nil
 	}
-	switch cfg.typeName {
+	switch cfg.TypeName {
 	case "number":
 		if _, ok := v.(float64); !ok {
 			return nil, bad("a number")
@@ -490,12 +475,26 @@ func btoi(b bool) int {
 	return 0
 }
 
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// Validate checks spec against the server's schema set without asking ftrack — the entity
+// type, the attributes and their values, the reference attributes, metadata, adoption and
+// the attributes ftrack requires — and returns the Desired entity with its attributes and
+// metadata. References, custom attributes and the id are the caller's to resolve. Errors
+// are *SpecError.
+func Validate(set *schema.Set, spec *v1alpha1.FtrackEntitySpec) (*Desired, error) {
+	es, err := LookupType(set, spec.EntityType)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
-	return keys
+	attrs, err := validateStatic(es, spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateRequired(es, spec, attrs); err != nil {
+		return nil, err
+	}
+	d := &Desired{Type: es, Attrs: attrs, Refs: map[string]Ref{}, Custom: map[string]Custom{}, Metadata: map[string]string{}}
+	for k, v := range spec.Metadata {
+		d.Metadata[k] = v
+	}
+	return d, nil
 }

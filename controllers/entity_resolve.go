@@ -1,0 +1,336 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/connection"
+	"github.com/ftrack-operator/ftrack-operator/internal/plan"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+)
+
+// waitError says that the reconcile cannot go on now and when to look again; it is not a
+// failure of the operator.
+type waitError struct {
+	reason  string
+	message string
+	after   time.Duration
+	// quiet leaves status unwritten (see quietFirstWait).
+	quiet bool
+}
+
+// firstWaitGrace is how long a new object whose referenced FtrackEntity is on its way to
+// Ready waits before it says so in its status.
+const firstWaitGrace = 15 * time.Second
+
+// quietFirstWait decides whether obj, which waits for target to be Ready, may wait without
+// writing its status: when obj is new (no reconcile has written its status, and it is
+// younger than firstWaitGrace) and target is not stuck (not Stalled). Under a bulk change
+// almost every child meets its parent on the way to Ready, and the parent becoming Ready
+// wakes it (see referrers); a status saying "waiting" would cost the API server one write
+// per child for a few seconds' worth of information. Until its first status, the object
+// reads as InProgress to kstatus all the same: its status defaults to an observedGeneration
+// of 0. It returns how long to wait before looking again regardless.
+func (r *EntityReconciler) quietFirstWait(obj, target *v1alpha1.FtrackEntity) (time.Duration, bool) {
+	if len(obj.Status.Conditions) > 0 || meta.IsStatusConditionTrue(target.Status.Conditions, v1alpha1.ConditionStalled) {
+		return 0, false
+	}
+	age := r.now().Sub(obj.CreationTimestamp.Time)
+	if age >= firstWaitGrace {
+		return 0, false
+	}
+	return firstWaitGrace - max(age, 0), true
+}
+
+func (e *waitError) Error() string { return e.message }
+
+// resolveNamedReferences resolves references to other FtrackEntity objects, and takes the
+// parent's path from its status when the parent is one.
+func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1alpha1.FtrackEntity, want *plan.Desired) error {
+	for _, rel := range slices.Sorted(maps.Keys(obj.Spec.References)) {
+		ref := obj.Spec.References[rel]
+		if ref.Name == "" {
+			continue
+		}
+		if cycle, err := r.referenceCycle(ctx, obj, ref.Name); err != nil {
+			return err
+		} else if cycle != "" {
+			return plan.Errorf(v1alpha1.ReasonReferenceCycle, "references.%s: the references by name form a cycle (%s); an entity cannot be its own ancestor", rel, cycle)
+		}
+		var target v1alpha1.FtrackEntity
+		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, &target); err != nil {
+			if apierrors.IsNotFound(err) {
+				return &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: FtrackEntity %q does not exist yet", rel, ref.Name)}
+			}
+			return err
+		}
+		if err := want.Type.CheckReferenceType(rel, target.Spec.EntityType, fmt.Sprintf("FtrackEntity %q", ref.Name)); err != nil {
+			return err
+		}
+		if !isReady(&target) {
+			w := &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: waiting for FtrackEntity %q to be Ready", rel, ref.Name)}
+			w.after, w.quiet = r.quietFirstWait(obj, &target)
+			return w
+		}
+		if connection.KeyFor(target.Namespace, target.Spec.ConnectionRef) != connection.KeyFor(obj.Namespace, obj.Spec.ConnectionRef) {
+			return plan.Errorf(v1alpha1.ReasonInvalidReference, "references.%s: FtrackEntity %q uses another connection", rel, ref.Name)
+		}
+		want.Refs[rel] = plan.Ref{ID: target.Status.ID, Type: target.Spec.EntityType}
+		if rel == "parent" {
+			want.ParentPath = target.Status.Path
+		}
+	}
+	return nil
+}
+
+// maxReferenceDepth bounds how far referenceCycle follows references by name.
+const maxReferenceDepth = 64
+
+// referenceCycle follows the references by name from the object named next (obj's
+// reference) and returns the cycle as "a → b → a" when it leads back to obj; "" when it
+// does not (or leaves the objects that exist).
+func (r *EntityReconciler) referenceCycle(ctx context.Context, obj *v1alpha1.FtrackEntity, next string) (string, error) {
+	seen := map[string]bool{}
+	var walk func(name string, path []string) (string, error)
+	walk = func(name string, path []string) (string, error) {
+		path = append(path, name)
+		if name == obj.Name {
+			return strings.Join(path, " → "), nil
+		}
+		if seen[name] || len(path) > maxReferenceDepth {
+			return "", nil
+		}
+		seen[name] = true
+		var o v1alpha1.FtrackEntity
+		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, &o); err != nil {
+			return "", client.IgnoreNotFound(err)
+		}
+		for _, rel := range slices.Sorted(maps.Keys(o.Spec.References)) {
+			if n := o.Spec.References[rel].Name; n != "" {
+				if cycle, err := walk(n, path); cycle != "" || err != nil {
+					return cycle, err
+				}
+			}
+		}
+		return "", nil
+	}
+	return walk(next, []string{obj.Name})
+}
+
+// resolveRemoteReferences resolves references given by id or by query.
+func (r *EntityReconciler) resolveRemoteReferences(ctx context.Context, ec *connection.Entities, obj *v1alpha1.FtrackEntity, want *plan.Desired) error {
+	for _, rel := range slices.Sorted(maps.Keys(obj.Spec.References)) {
+		ref := obj.Spec.References[rel]
+		p, _ := want.Type.Schema().Property(rel)
+		switch {
+		case ref.ID != "":
+			found, err := ec.Lookup(ctx, p.Ref, ref.ID)
+			if err != nil {
+				return err
+			}
+			if found == nil {
+				return &waitError{reason: v1alpha1.ReasonReferenceNotFound, message: fmt.Sprintf("references.%s: no %s has id %q", rel, p.Ref, ref.ID), after: waitRequeue}
+			}
+			want.Refs[rel] = plan.Ref{ID: found.ID, Type: found.Type, Path: found.Path}
+			if rel == "parent" {
+				want.ParentPath = found.Path
+			}
+		case ref.Query != "":
+			found, err := ec.Query(ctx, ref.Query)
+			if err != nil {
+				if ftrack.IsRefused(err) {
+					return plan.Errorf(v1alpha1.ReasonInvalidReference, "references.%s: the query %q is not valid: %s", rel, ref.Query, err.Error())
+				}
+				return err
+			}
+			switch len(found) {
+			case 0:
+				return &waitError{reason: v1alpha1.ReasonReferenceNotFound, message: fmt.Sprintf("references.%s: the query %q matched nothing", rel, ref.Query), after: waitRequeue}
+			case 1:
+			default:
+				return &waitError{reason: v1alpha1.ReasonReferenceAmbiguous, message: fmt.Sprintf("references.%s: the query %q matched more than one entity; it must match exactly one", rel, ref.Query), after: waitRequeue}
+			}
+			if err := want.Type.CheckReferenceType(rel, found[0].Type, fmt.Sprintf("the query %q", ref.Query)); err != nil {
+				return err
+			}
+			want.Refs[rel] = plan.Ref{ID: found[0].ID, Type: found[0].Type}
+		}
+	}
+	return nil
+}
+
+// Back-off of an object that waits for a custom attribute configuration: the Ready
+// configuration's FtrackEntity wakes it at once, so the requeue is only for configurations
+// made in ftrack by other means.
+const (
+	customAttributeWaitMin = 30 * time.Second
+	customAttributeWaitMax = 10 * time.Minute
+)
+
+// resolveCustomAttributes checks the custom attributes against the configurations that
+// apply to the entity type.
+//
+// A key that no configuration has is a wait, not an error: under GitOps the configuration
+// and the entities that use it arrive in one sync, in any order. The wait ends when an
+// FtrackEntity of the same connection that declares a configuration becomes Ready (see
+// customAttributeWaiters), or after a growing requeue. A key that differs only by case or
+// by a small edit from a key that applies, and that no FtrackEntity of the connection
+// declares, is taken for a typing error and is terminal.
+func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec *connection.Entities, obj *v1alpha1.FtrackEntity, want *plan.Desired) error {
+	if len(obj.Spec.CustomAttributes) == 0 {
+		return nil
+	}
+	configs, err := ec.CustomAttributes(ctx, want.Type, false)
+	if err != nil {
+		return err
+	}
+	for key := range obj.Spec.CustomAttributes {
+		if _, ok := configs[key]; !ok {
+			// The configuration may be new: read them again once.
+			if configs, err = ec.CustomAttributes(ctx, want.Type, true); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	var declared map[string]string
+	for key := range obj.Spec.CustomAttributes {
+		if _, ok := configs[key]; !ok {
+			if declared, err = r.declaredConfigurations(ctx, obj); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return plan.ResolveCustomAttributes(want, obj.Spec.CustomAttributes, configs, declared)
+}
+
+// declaredConfigurations returns the keys of the custom attribute configurations that
+// FtrackEntity objects of obj's connection declare, with the name of one object each.
+func (r *EntityReconciler) declaredConfigurations(ctx context.Context, obj *v1alpha1.FtrackEntity) (map[string]string, error) {
+	key := connection.KeyFor(obj.Namespace, obj.Spec.ConnectionRef)
+	var opts []client.ListOption
+	if key.Namespace != "" {
+		opts = append(opts, client.InNamespace(key.Namespace))
+	}
+	var list v1alpha1.FtrackEntityList
+	if err := r.List(ctx, &list, opts...); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i := range list.Items {
+		e := &list.Items[i]
+		if e.Spec.EntityType != plan.CustomAttributeConfigurationType || connection.KeyFor(e.Namespace, e.Spec.ConnectionRef) != key {
+			continue
+		}
+		raw, ok := e.Spec.Attributes["key"]
+		var k string
+		if !ok || json.Unmarshal(raw.Raw, &k) != nil || k == "" {
+			continue
+		}
+		if _, dup := out[k]; !dup {
+			out[k] = e.Namespace + "/" + e.Name
+			if key.Namespace != "" {
+				out[k] = e.Name
+			}
+		}
+	}
+	return out, nil
+}
+
+// customAttributeBackoff is how long an object that waits for a custom attribute
+// configuration waits before looking again: as long as it has waited so far, within
+// customAttributeWaitMin and customAttributeWaitMax.
+func customAttributeBackoff(obj *v1alpha1.FtrackEntity, now time.Time) time.Duration {
+	c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReconciling)
+	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != v1alpha1.ReasonCustomAttributeNotFound {
+		return customAttributeWaitMin
+	}
+	return min(max(now.Sub(c.LastTransitionTime.Time), customAttributeWaitMin), customAttributeWaitMax)
+}
+
+// reconcileIdentity decides the ftrack id of the entity and writes it into the annotation
+// before anything is created, so that a retried or repeated create finds the entity.
+//
+// It reports whether the id is fresh: chosen now and never written down before, so that no
+// create can have been sent with it and observing the entity can be skipped.
+func (r *EntityReconciler) reconcileIdentity(ctx context.Context, ec *connection.Entities, obj *v1alpha1.FtrackEntity, want *plan.Desired) (fresh bool, err error) {
+	id := obj.Annotations[v1alpha1.AnnotationEntityID]
+	if id == "" {
+		id = obj.Status.ID
+	}
+	if a := obj.Spec.Adopt; id != "" && a != nil && a.ID != "" && a.ID != id {
+		// The annotation and adopt.id disagree (an object applied again after its entity
+		// went, then told to adopt): adopt wins over an id whose entity no longer exists.
+		probe := &plan.Desired{Type: want.Type, ID: id, Attrs: map[string]any{}, Refs: map[string]plan.Ref{}, Metadata: map[string]string{}}
+		have, err := ec.Observe(ctx, probe)
+		if err != nil {
+			return false, err
+		}
+		if have != nil {
+			return false, plan.Errorf(v1alpha1.ReasonAdoptionFailed,
+				"adopt.id: this object already manages %s %s (its %s annotation), which exists in ftrack; an object manages one entity, so create another FtrackEntity to adopt %s",
+				want.Type.Name(), id, v1alpha1.AnnotationEntityID, a.ID)
+		}
+		id = a.ID
+	}
+	if id == "" {
+		switch a := obj.Spec.Adopt; {
+		case a != nil && a.ID != "":
+			id = a.ID
+		case a != nil && len(a.Match) > 0:
+			ids, err := ec.Find(ctx, want.Type, a.Match)
+			if err != nil {
+				if ftrack.IsRefused(err) {
+					return false, plan.Errorf(v1alpha1.ReasonAdoptionFailed, "adopt.match: ftrack refused the query: %s", err.Error())
+				}
+				return false, err
+			}
+			switch {
+			case len(ids) > 1:
+				return false, plan.Errorf(v1alpha1.ReasonAdoptionFailed, "adopt.match: more than one %s matches %s; add attributes until one does", want.Type.Name(), describeMatch(a.Match))
+			case len(ids) == 1:
+				id = ids[0]
+			case obj.Spec.Management == v1alpha1.ManagementObserve:
+				return false, &waitError{reason: v1alpha1.ReasonNotFoundInFtrack, message: fmt.Sprintf("adopt.match: no %s matches %s", want.Type.Name(), describeMatch(a.Match)), after: waitRequeue}
+			}
+		}
+	}
+	if id == "" {
+		id = plan.EntityIDFor(obj.UID)
+		fresh = obj.Spec.Adopt == nil
+	}
+	want.ID = id
+	if obj.Annotations[v1alpha1.AnnotationEntityID] == id {
+		return false, nil
+	}
+	patch := client.MergeFrom(obj.DeepCopy())
+	if obj.Annotations == nil {
+		obj.Annotations = map[string]string{}
+	}
+	obj.Annotations[v1alpha1.AnnotationEntityID] = id
+	if err := r.Patch(ctx, obj, patch); err != nil {
+		return false, err
+	}
+	return fresh, nil
+}
+
+func describeMatch(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,612 @@
+package connection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ftrack-operator/ftrack-operator/internal/plan"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/schema"
+)
+
+// Found is an entity found by a lookup or a query: its type and id, and its path when it
+// was read with its link.
+type Found struct {
+	Type string
+	ID   string
+	Path string
+}
+
+// lookupTTL is how long a reference found by id is trusted without reading it again: many
+// objects usually refer to the same few parents, statuses and types.
+const lookupTTL = 30 * time.Second
+
+// lookupCache remembers entities found by id.
+type lookupCache struct {
+	mu      sync.Mutex
+	entries map[string]lookupEntry
+}
+
+type lookupEntry struct {
+	found   Found
+	expires time.Time
+}
+
+func (c *lookupCache) get(base, id string) (Found, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[base+"\x00"+id]
+	if !ok || time.Now().After(e.expires) {
+		return Found{}, false
+	}
+	return e.found, true
+}
+
+func (c *lookupCache) put(base string, f Found) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 10000 {
+		c.entries = map[string]lookupEntry{}
+	}
+	c.entries[base+"\x00"+f.ID] = lookupEntry{found: f, expires: time.Now().Add(lookupTTL)}
+}
+
+// configCache holds the custom attribute configurations of one connection for a while.
+type configCache struct {
+	mu      sync.Mutex
+	loaded  time.Time
+	configs []plan.CustomAttributeConfig
+}
+
+// invalidate drops the cached configurations: the next read asks ftrack.
+func (c *configCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.configs = nil
+}
+
+// configTTL is how long custom attribute configurations are reused before being read again.
+const configTTL = time.Minute
+
+// Entities is the ftrack side of the entity reconciler for one connection: every request
+// goes through the connection's CommitCoalescer, as typed operations of pkg/ftrack.
+//
+// Its promises:
+//
+//   - Observe returns nil and no error when no entity of want's type has want.ID, and
+//     otherwise the values of the attributes, references, custom attributes and metadata
+//     keys want names.
+//   - Create makes the entity with want.ID, its metadata and custom attributes. It may be
+//     called again after an ambiguous failure; the caller observes first, so a second
+//     entity is never made.
+//   - Update writes only the listed changes.
+//   - Delete deletes the entity; an entity that is already gone counts as deleted.
+//   - Lookup returns the entity of type base (or a subtype) with id, or nil.
+//   - Query returns up to two entities matching an ftrack query.
+//   - Find returns up to two ids of entities of a type whose attributes equal match.
+//   - CustomAttributes returns the custom attribute configurations that apply to a type.
+//   - Descendants returns the candidates that ftrack deletes with an entity.
+//
+// Errors are the ftrack client's typed errors.
+type Entities struct {
+	co      *CommitCoalescer
+	schemas *schema.Set
+	configs *configCache
+	lookups *lookupCache
+}
+
+// projections are the attributes Observe reads for want.
+func projections(want *plan.Desired) []string {
+	p := []string{"id"}
+	if _, ok := want.Type.Schema().Property("name"); ok {
+		p = append(p, "name")
+	}
+	if want.Type.HasLink() {
+		// The path rides on the same read: no request of its own.
+		p = append(p, "link")
+	}
+	for name := range want.Attrs {
+		p = append(p, name)
+	}
+	for rel := range want.Refs {
+		if fk := want.Type.ForeignKey(rel); fk != "" {
+			p = append(p, fk)
+		} else {
+			p = append(p, rel+".id")
+		}
+	}
+	if want.Type.HasMetadata() {
+		p = append(p, "metadata.key", "metadata.value")
+	}
+	if len(want.Custom) > 0 {
+		p = append(p, "custom_attributes.key", "custom_attributes.value")
+	}
+	slices.Sort(p)
+	return slices.Compact(p)
+}
+
+// Observe reads what ftrack holds of the entity want describes; nil when it does not exist.
+func (c *Entities) Observe(ctx context.Context, want *plan.Desired) (*plan.Observed, error) {
+	e, err := c.co.Read(ctx, want.Type.Name(), projections(want), want.ID)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	values := e.Values()
+	o := &plan.Observed{
+		Type:     e.EntityType(),
+		Attrs:    map[string]any{},
+		Refs:     map[string]string{},
+		Custom:   map[string]any{},
+		Metadata: map[string]string{},
+	}
+	for name := range want.Attrs {
+		if v, ok := values[name]; ok {
+			o.Attrs[name] = v
+		}
+	}
+	if n, ok := values["name"]; ok {
+		o.Attrs["name"] = n
+	}
+	o.Path = LinkPath(values["link"])
+	for rel := range want.Refs {
+		if fk := want.Type.ForeignKey(rel); fk != "" {
+			if v, ok := values[fk]; ok {
+				s, _ := v.(string)
+				o.Refs[rel] = s
+			}
+			continue
+		}
+		if v, ok := values[rel]; ok {
+			if r, ok := v.(*ftrack.Entity); ok && r != nil {
+				o.Refs[rel] = r.ID()
+			} else {
+				o.Refs[rel] = ""
+			}
+		}
+	}
+	for _, item := range collectionItems(values["metadata"]) {
+		iv := item.Values()
+		k, _ := iv["key"].(string)
+		v, _ := iv["value"].(string)
+		o.Metadata[k] = v
+	}
+	for _, item := range collectionItems(values["custom_attributes"]) {
+		iv := item.Values()
+		if k, ok := iv["key"].(string); ok {
+			o.Custom[k] = iv["value"]
+		}
+	}
+	return o, nil
+}
+
+// LinkPath formats a link value as "project / sequence / shot / task"; "" when the value is
+// not a link.
+func LinkPath(v any) string {
+	items, ok := v.([]any)
+	if !ok || len(items) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(items))
+	for _, item := range items {
+		var name any
+		switch x := item.(type) {
+		case map[string]any:
+			name = x["name"]
+		case *ftrack.Entity:
+			name = x.Values()["name"]
+		}
+		n, ok := name.(string)
+		if !ok {
+			return ""
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, " / ")
+}
+
+// collectionItems returns the entities of a collection value.
+func collectionItems(v any) []*ftrack.Entity {
+	switch x := v.(type) {
+	case *ftrack.Collection:
+		if x == nil {
+			return nil
+		}
+		return x.Entities()
+	case []any:
+		var out []*ftrack.Entity
+		for _, e := range x {
+			if en, ok := e.(*ftrack.Entity); ok {
+				out = append(out, en)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// metadataOps are the operations that make the metadata of entity id equal to want.
+func metadataOps(es plan.EntityType, id string, want, have map[string]string) []ftrack.Op {
+	var ops []ftrack.Op
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		v := want[k]
+		old, exists := have[k]
+		switch {
+		case !exists:
+			ops = append(ops, ftrack.CreateOp("Metadata", map[string]any{"parent_id": id, "parent_type": es.Name(), "key": k, "value": v}))
+		case old != v:
+			ops = append(ops, ftrack.UpdateOp("Metadata", []string{id, k}, map[string]any{"value": v}))
+		}
+	}
+	return ops
+}
+
+// customOp is the upsert of one custom attribute value.
+func customOp(es plan.EntityType, id string, dc plan.Custom) ftrack.Op {
+	return ftrack.UpdateOp(es.CustomAttributeType(), []string{dc.ConfigID, id}, map[string]any{"value": dc.Value})
+}
+
+// refData sets relation rel to r in data: through its foreign key when the type has one.
+func refData(es plan.EntityType, data map[string]any, rel string, r plan.Ref) {
+	if fk := es.ForeignKey(rel); fk != "" {
+		data[fk] = r.ID
+		return
+	}
+	data[rel] = ftrack.Ref{Type: r.Type, ID: r.ID}
+}
+
+// Create makes the entity want describes, with its metadata and custom attributes, in one
+// batch.
+func (c *Entities) Create(ctx context.Context, want *plan.Desired) error {
+	data := map[string]any{"id": want.ID}
+	for k, v := range want.Attrs {
+		data[k] = v
+	}
+	for rel, r := range want.Refs {
+		refData(want.Type, data, rel, r)
+	}
+	ops := []ftrack.Op{ftrack.CreateOp(want.Type.Name(), data)}
+	ops = append(ops, metadataOps(want.Type, want.ID, want.Metadata, nil)...)
+	for _, k := range slices.Sorted(maps.Keys(want.Custom)) {
+		ops = append(ops, customOp(want.Type, want.ID, want.Custom[k]))
+	}
+	_, err := c.co.Do(ctx, ops...)
+	return err
+}
+
+// Update writes changes to the entity want describes, in one batch.
+func (c *Entities) Update(ctx context.Context, want *plan.Desired, changes []plan.Change) error {
+	data := map[string]any{}
+	meta := map[string]string{}
+	metaHave := map[string]string{}
+	var customs []ftrack.Op
+	for _, ch := range changes {
+		switch ch.Kind {
+		case plan.ChangeAttribute:
+			data[ch.Name] = want.Attrs[ch.Name]
+		case plan.ChangeReference:
+			refData(want.Type, data, ch.Name, want.Refs[ch.Name])
+		case plan.ChangeMetadata:
+			meta[ch.Name] = want.Metadata[ch.Name]
+			if ch.HaveSet {
+				metaHave[ch.Name], _ = ch.Have.(string)
+			}
+		case plan.ChangeCustomAttribute:
+			customs = append(customs, customOp(want.Type, want.ID, want.Custom[ch.Name]))
+		}
+	}
+	var ops []ftrack.Op
+	if len(data) > 0 {
+		ops = append(ops, ftrack.UpdateOp(want.Type.Name(), []string{want.ID}, data))
+	}
+	ops = append(ops, metadataOps(want.Type, want.ID, meta, metaHave)...)
+	ops = append(ops, customs...)
+	if len(ops) == 0 {
+		return nil
+	}
+	_, err := c.co.Do(ctx, ops...)
+	return err
+}
+
+// Delete deletes the entity of typ with id; an entity already gone counts as deleted.
+func (c *Entities) Delete(ctx context.Context, typ, id string) error {
+	_, err := c.co.Do(ctx, ftrack.DeleteOp(typ, id))
+	if errors.Is(err, ftrack.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Lookup returns the entity of type base (or a subtype) with id, with its path when the
+// type has a link; nil when there is none.
+func (c *Entities) Lookup(ctx context.Context, base, id string) (*Found, error) {
+	if f, ok := c.lookups.get(base, id); ok {
+		return &f, nil
+	}
+	projections := []string{"id"}
+	if s, ok := c.schemas.Get(base); ok {
+		if _, link := s.Property("link"); link {
+			// A parent's path comes with the lookup that resolves it.
+			projections = append(projections, "link")
+		}
+	}
+	e, err := c.co.Read(ctx, base, projections, id)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	f := Found{Type: e.EntityType(), ID: e.ID(), Path: LinkPath(e.Values()["link"])}
+	c.lookups.put(base, f)
+	return &f, nil
+}
+
+// Query returns up to two entities that the query expr matches. expr may be a full
+// `select … from …` query or only its `Type where …` part.
+func (c *Entities) Query(ctx context.Context, expr string) ([]Found, error) {
+	q := strings.TrimSpace(expr)
+	if !strings.HasPrefix(strings.ToLower(q), "select ") {
+		q = "select id from " + q
+	}
+	if !strings.Contains(strings.ToLower(q), " limit ") {
+		q += " limit 2"
+	}
+	res, err := c.co.Do(ctx, ftrack.QueryOp(q))
+	if err != nil {
+		return nil, err
+	}
+	entities, err := ftrack.Entities(res[0])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Found, 0, len(entities))
+	for _, e := range entities {
+		out = append(out, Found{Type: e.EntityType(), ID: e.ID()})
+	}
+	return out, nil
+}
+
+// Find returns up to two ids of entities of es whose attributes equal match (values as
+// text; booleans and numbers are compared as such).
+func (c *Entities) Find(ctx context.Context, es plan.EntityType, match map[string]string) ([]string, error) {
+	var terms []string
+	for _, k := range slices.Sorted(maps.Keys(match)) {
+		v := match[k]
+		p, _ := es.Schema().Property(k)
+		lit := ftrack.Quote(v)
+		if p != nil && (p.Type == "boolean" || p.Type == "integer" || p.Type == "number") {
+			lit = v
+		}
+		terms = append(terms, fmt.Sprintf("%s is %s", k, lit))
+	}
+	found, err := c.Query(ctx, fmt.Sprintf("select id from %s where %s limit 2", es.Name(), strings.Join(terms, " and ")))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.ID
+	}
+	return ids, nil
+}
+
+// CustomAttributes returns the custom attribute configurations that apply to es, by key,
+// read again when refresh is set or the cached ones are older than configTTL.
+func (c *Entities) CustomAttributes(ctx context.Context, es plan.EntityType, refresh bool) (map[string]plan.CustomAttributeConfig, error) {
+	c.configs.mu.Lock()
+	defer c.configs.mu.Unlock()
+	if refresh || c.configs.configs == nil || time.Since(c.configs.loaded) > configTTL {
+		res, err := c.co.Do(ctx, ftrack.QueryOp("select id, key, entity_type, object_type_id, is_hierarchical, type.name from CustomAttributeConfiguration"))
+		if err != nil {
+			return nil, err
+		}
+		entities, err := ftrack.Entities(res[0])
+		if err != nil {
+			return nil, err
+		}
+		configs := make([]plan.CustomAttributeConfig, 0, len(entities))
+		for _, e := range entities {
+			v := e.Values()
+			cfg := plan.CustomAttributeConfig{ID: e.ID()}
+			cfg.Key, _ = v["key"].(string)
+			cfg.EntityType, _ = v["entity_type"].(string)
+			cfg.ObjectTypeID, _ = v["object_type_id"].(string)
+			cfg.IsHierarchical, _ = v["is_hierarchical"].(bool)
+			if t, ok := v["type"].(*ftrack.Entity); ok && t != nil {
+				cfg.TypeName, _ = t.Values()["name"].(string)
+			}
+			configs = append(configs, cfg)
+		}
+		c.configs.configs = configs
+		c.configs.loaded = time.Now()
+	}
+	return plan.ApplicableConfigs(es, c.configs.configs), nil
+}
+
+// owningForeignKeys are the foreign keys through which an entity belongs to another, nearest
+// owner first: ftrack deletes the entity with the one they point at.
+var owningForeignKeys = []string{"parent_id", "context_id", "asset_id", "version_id", "container_id", "project_id"}
+
+// descendantHops bounds how many owners up Descendants looks from a candidate that is not a
+// context (a component → its version → its asset → its context).
+const descendantHops = 4
+
+// queryChunk is how many ids one `id in (…)` query names.
+const queryChunk = 100
+
+// Descendants implements *Entities: it returns the ids of candidates (id → entity type)
+// that ftrack would delete with the entity id of type es, because their owning foreign keys
+// lead to it.
+func (c *Entities) Descendants(ctx context.Context, es plan.EntityType, id string, candidates map[string]string) ([]string, error) {
+	found := map[string]bool{}
+	// node → the candidates it stands for (itself, or the candidates it owns).
+	type node struct {
+		typ   string
+		cands []string
+	}
+	frontier := map[string]*node{}
+	for cid, typ := range candidates {
+		if cid != id {
+			frontier[cid] = &node{typ: typ, cands: []string{cid}}
+		}
+	}
+	isContext := es.IsA("Context")
+	set := es.Set()
+	for hop := 0; hop <= descendantHops && len(frontier) > 0; hop++ {
+		// Contexts below a context: ftrack's ancestors (or the project) say it at once.
+		var contexts []string
+		byType := map[string][]string{}
+		for nid, n := range frontier {
+			switch {
+			case isContext && set.IsA(n.typ, "TypedContext"):
+				contexts = append(contexts, nid)
+				continue
+			case !isContext && set.IsA(n.typ, "Context"):
+				// A context never belongs to an entity that is not one.
+				continue
+			}
+			byType[n.typ] = append(byType[n.typ], nid)
+		}
+		if len(contexts) > 0 {
+			cond := fmt.Sprintf("ancestors any (id is %s)", ftrack.Quote(id))
+			if es.Name() == "Project" {
+				cond = fmt.Sprintf("project_id is %s", ftrack.Quote(id))
+			}
+			ids, err := c.idsWhere(ctx, "TypedContext", contexts, cond)
+			if err != nil {
+				return nil, err
+			}
+			for _, nid := range ids {
+				for _, cid := range frontier[nid].cands {
+					found[cid] = true
+				}
+			}
+			for _, nid := range contexts {
+				delete(frontier, nid)
+			}
+		}
+		next := map[string]*node{}
+		for _, typ := range slices.Sorted(maps.Keys(byType)) {
+			s, ok := c.schemas.Get(typ)
+			if !ok {
+				continue
+			}
+			tes := plan.TypeOf(c.schemas, s)
+			var fks []string
+			for _, fk := range owningForeignKeys {
+				if tes.RelationOfForeignKey(fk) != "" {
+					fks = append(fks, fk)
+				}
+			}
+			if len(fks) == 0 {
+				continue
+			}
+			rows, err := c.readIDs(ctx, typ, byType[typ], fks)
+			if err != nil {
+				return nil, err
+			}
+			for nid, values := range rows {
+				n := frontier[nid]
+				up, upType := "", ""
+				for _, fk := range fks {
+					v := values[fk]
+					if v == "" {
+						continue
+					}
+					if v == id {
+						for _, cid := range n.cands {
+							found[cid] = true
+						}
+						up = ""
+						break
+					}
+					if up == "" && fk != "project_id" {
+						p, _ := s.Property(tes.RelationOfForeignKey(fk))
+						up, upType = v, p.Ref
+					}
+				}
+				if up == "" || found[n.cands[0]] {
+					continue
+				}
+				if upType == "Context" {
+					upType = "TypedContext"
+				}
+				m, ok := next[up]
+				if !ok {
+					m = &node{typ: upType}
+					next[up] = m
+				}
+				m.cands = append(m.cands, n.cands...)
+			}
+		}
+		frontier = next
+	}
+	out := make([]string, 0, len(found))
+	for cid := range found {
+		out = append(out, cid)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// idsWhere returns the ids among ids of entities of typ that also meet cond.
+func (c *Entities) idsWhere(ctx context.Context, typ string, ids []string, cond string) ([]string, error) {
+	var out []string
+	err := c.queryByIDs(ctx, ids, func(in string) string {
+		return fmt.Sprintf("select id from %s where id in (%s) and (%s)", typ, in, cond)
+	}, func(e *ftrack.Entity) { out = append(out, e.ID()) })
+	return out, err
+}
+
+// readIDs reads the foreign keys fks of the entities of typ with ids: id → fk → value.
+func (c *Entities) readIDs(ctx context.Context, typ string, ids []string, fks []string) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	err := c.queryByIDs(ctx, ids, func(in string) string {
+		return fmt.Sprintf("select id, %s from %s where id in (%s)", strings.Join(fks, ", "), typ, in)
+	}, func(e *ftrack.Entity) {
+		v := e.Values()
+		row := map[string]string{}
+		for _, fk := range fks {
+			row[fk], _ = v[fk].(string)
+		}
+		out[e.ID()] = row
+	})
+	return out, err
+}
+
+// queryByIDs runs the query expr(in) for ids, at most queryChunk of them in each `in`
+// list, and hands each entity found to each.
+func (c *Entities) queryByIDs(ctx context.Context, ids []string, expr func(in string) string, each func(*ftrack.Entity)) error {
+	for chunk := range slices.Chunk(sortedUnique(ids), queryChunk) {
+		res, err := c.co.Do(ctx, ftrack.QueryOp(expr(quoteList(chunk))))
+		if err != nil {
+			return err
+		}
+		entities, err := ftrack.Entities(res[0])
+		if err != nil {
+			return err
+		}
+		for _, e := range entities {
+			each(e)
+		}
+	}
+	return nil
+}
+
+func sortedUnique(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// quoteList renders ids as the list of an `in (…)` term.
+func quoteList(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = ftrack.Quote(id)
+	}
+	return strings.Join(q, ", ")
+}
