@@ -81,24 +81,21 @@ func TestOwnWritesBehind(t *testing.T) {
 	})
 }
 
-func TestQuietFirstWait(t *testing.T) {
+func TestQuietWait(t *testing.T) {
 	t.Parallel()
 	created := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
-	stalled := []metav1.Condition{{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonInvalidSpec}}
 	waiting := []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonReferenceNotReady}}
 	tests := map[string]struct {
 		reason       string
 		now          time.Time
-		own, target  []metav1.Condition
+		own          []metav1.Condition
 		wantQuiet    bool
 		wantAfterMax time.Duration
 	}{
-		"NewChild":       {"a new child of a parent on its way waits without writing status", created.Add(2 * time.Second), nil, waiting, true, firstWaitGrace - 2*time.Second},
-		"GraceOver":      {"past the grace, the wait is written down", created.Add(firstWaitGrace), nil, waiting, false, 0},
-		"StatusWritten":  {"an object that has a status keeps it up to date", created.Add(time.Second), waiting, waiting, false, 0},
-		"ParentStalled":  {"a parent that is stuck is reported at once", created.Add(time.Second), nil, stalled, false, 0},
-		"ClockBehind":    {"a clock behind the creation time waits at most the grace", created.Add(-time.Minute), nil, waiting, true, firstWaitGrace},
-		"ParentNoStatus": {"a parent no reconcile has seen yet is on its way", created, nil, nil, true, firstWaitGrace},
+		"NewChild":      {"a new child waits without writing status", created.Add(2 * time.Second), nil, true, waitGrace - 2*time.Second},
+		"GraceOver":     {"past the grace, the wait is written down", created.Add(waitGrace), nil, false, 0},
+		"StatusWritten": {"an object that has a status keeps it up to date", created.Add(time.Second), waiting, false, 0},
+		"ClockBehind":   {"a clock behind the creation time waits at most the grace", created.Add(-time.Minute), nil, true, waitGrace},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -106,9 +103,7 @@ func TestQuietFirstWait(t *testing.T) {
 			r := &EntityReconciler{Now: func() time.Time { return tc.now }}
 			obj := &v1alpha1.FtrackEntity{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(created)}}
 			obj.Status.Conditions = tc.own
-			target := &v1alpha1.FtrackEntity{}
-			target.Status.Conditions = tc.target
-			after, quiet := r.quietFirstWait(obj, target)
+			after, quiet := r.quietWait(obj)
 			if quiet != tc.wantQuiet {
 				t.Fatalf("%s: quiet = %v, want %v", tc.reason, quiet, tc.wantQuiet)
 			}

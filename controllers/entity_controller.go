@@ -118,7 +118,7 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("ftrackentity").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
-		For(&v1alpha1.FtrackEntity{}, builder.WithPredicates(
+		Watches(&v1alpha1.FtrackEntity{}, entityEnqueue{waits: r.waitsForReference}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, controlAnnotationsChanged{}, deletionPredicate{}),
 			filter)).
 		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.referrers, priority: wakePriority}, builder.WithPredicates(readinessChanged{})).
@@ -364,7 +364,9 @@ func (r *EntityReconciler) outcome(ctx context.Context, obj *v1alpha1.FtrackEnti
 	var planWait *plan.Wait
 	switch {
 	case errors.As(err, &specErr):
-		if !meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionStalled) {
+		// A reference that cannot become Ready is said by the condition; the referenced
+		// object has the Event.
+		if !meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionStalled) && specErr.Reason != v1alpha1.ReasonReferenceNotReady {
 			r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, v1alpha1.EventReasonInvalidSpec, "Validate", "%s", specErr.Message)
 		}
 		markStalled(obj, specErr.Reason, specErr.Message)
@@ -457,7 +459,11 @@ func connectionWait(err error) error {
 	case errors.Is(err, connection.ErrNamespaceNotAllowed):
 		return &waitError{reason: v1alpha1.ReasonNamespaceNotAllowed, message: ae.Message, after: waitRequeue}
 	}
-	return &waitError{reason: v1alpha1.ReasonConnectionNotReady, message: ae.Message, after: waitRequeue}
+	// A connection whose session is being opened (the manager just started, or the
+	// connection was just created) is on its way: its Ready enqueues every entity of it, so
+	// waiting for it costs no status write — at a restart that would be one per object.
+	transient := ae.Reason == connection.ReasonPending || ae.Reason == v1alpha1.ReasonConnecting
+	return &waitError{reason: v1alpha1.ReasonConnectionNotReady, message: ae.Message, after: waitRequeue, quiet: transient}
 }
 
 // reconcileFinalizer keeps the finalizer exactly when deletion has work to do.

@@ -24,8 +24,8 @@ import (
 const (
 	// entityEventBurst Normal Events of single objects are recorded at once; then
 	// entityEventRate per second.
-	entityEventBurst = 50
-	entityEventRate  = 5
+	entityEventBurst = 20
+	entityEventRate  = 1
 	// entityEventSummaryInterval is how often the Events held back are summarised.
 	entityEventSummaryInterval = 30 * time.Second
 )

@@ -226,6 +226,22 @@ func kstatusOf(t *testing.T, e *v1alpha1.FtrackEntity) status.Status {
 	return res.Status
 }
 
+// liveKstatus computes the kstatus status of an FtrackEntity as the API server serves it, as
+// Flux and Argo CD read it: a typed object loses the defaulted observedGeneration of 0.
+func liveKstatus(t *testing.T, namespace, name string) status.Status {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(schema.GroupVersionKind{Group: v1alpha1.GroupVersion.Group, Version: v1alpha1.GroupVersion.Version, Kind: "FtrackEntity"})
+	if err := k8sClient.Get(t.Context(), types.NamespacedName{Namespace: namespace, Name: name}, u); err != nil {
+		t.Fatalf("reading %s/%s: %v", namespace, name, err)
+	}
+	res, err := status.Compute(u)
+	if err != nil {
+		t.Fatalf("kstatus: %v", err)
+	}
+	return res.Status
+}
+
 // writeCount is the number of create, update and delete operations the emulator received.
 func writeCount(s *ftracktest.Server) int {
 	return s.RequestCount("create") + s.RequestCount("update") + s.RequestCount("delete")

@@ -270,8 +270,9 @@ func TestEntityImmutableAttributeAndProgress(t *testing.T) {
 		e.Spec.Attributes = attrs(map[string]any{"name": "sh010", "start_date": "2026-03-01T00:00:00Z"})
 		e.Spec.References = map[string]v1alpha1.EntityReference{"parent": {Name: "sq010"}}
 	}))
-	e := f.waitCondition(30*time.Second, "sh010", v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonReferenceNotReady)
-	if got := kstatusOf(t, e); got != status.InProgressStatus {
+	// A new object waits for its parent quietly (no status write for up to waitGrace), and
+	// reads as in progress all the same.
+	if got := liveKstatus(t, f.ns, "sh010"); got != status.InProgressStatus {
 		t.Errorf("kstatus of an object waiting for a reference = %s, want InProgress", got)
 	}
 	f.server.ResetRequests()
@@ -284,11 +285,39 @@ func TestEntityImmutableAttributeAndProgress(t *testing.T) {
 
 	before := writeCount(f.server)
 	f.update("sh010", func(e *v1alpha1.FtrackEntity) { e.Spec.Attributes["start_date"] = js("2026-04-01T00:00:00Z") })
-	e = f.waitCondition(30*time.Second, "sh010", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonInvalidAttribute)
+	e := f.waitCondition(30*time.Second, "sh010", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonInvalidAttribute)
 	if c := meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, "cannot be changed after creation") {
 		t.Errorf("Ready message = %q", c.Message)
 	}
 	if got := writeCount(f.server) - before; got != 0 {
 		t.Errorf("changing an immutable attribute sent %d writes", got)
 	}
+}
+
+// TestEntityStuckReference: a child of an object that cannot become Ready (its spec is
+// refused) is Stalled too — kstatus reads it as Failed at once, not InProgress forever —
+// and goes on by itself once the parent's spec is fixed.
+func TestEntityStuckReference(t *testing.T) {
+	t.Parallel()
+	f := newLegacyFixture(t)
+	f.create(
+		f.entity("sq010", "Sequence", func(e *v1alpha1.FtrackEntity) {
+			e.Spec.Attributes = attrs(map[string]any{"name": "sq010", "no_such_attribute": "x"})
+			e.Spec.References = map[string]v1alpha1.EntityReference{"parent": {ID: legacyProjectID}}
+		}),
+		f.entity("sh010", "Shot", func(e *v1alpha1.FtrackEntity) {
+			e.Spec.Attributes = attrs(map[string]any{"name": "sh010"})
+			e.Spec.References = map[string]v1alpha1.EntityReference{"parent": {Name: "sq010"}}
+		}),
+	)
+	f.waitCondition(30*time.Second, "sq010", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonInvalidAttribute)
+	child := f.waitCondition(30*time.Second, "sh010", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonReferenceNotReady)
+	if c := meta.FindStatusCondition(child.Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, "no_such_attribute") {
+		t.Errorf("the child's message does not say why the parent is stuck: %q", c.Message)
+	}
+	if got := liveKstatus(t, f.ns, "sh010"); got != status.FailedStatus {
+		t.Errorf("kstatus of a child of a stuck parent = %s, want Failed", got)
+	}
+	f.update("sq010", func(e *v1alpha1.FtrackEntity) { delete(e.Spec.Attributes, "no_such_attribute") })
+	f.waitReady(30*time.Second, "sq010", "sh010")
 }

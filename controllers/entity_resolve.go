@@ -27,31 +27,56 @@ type waitError struct {
 	reason  string
 	message string
 	after   time.Duration
-	// quiet leaves status unwritten (see quietFirstWait).
+	// quiet leaves status unwritten (see quietWait).
 	quiet bool
 }
 
-// firstWaitGrace is how long a new object whose referenced FtrackEntity is on its way to
-// Ready waits before it says so in its status.
-const firstWaitGrace = 15 * time.Second
+// waitGrace is how long a new object whose referenced FtrackEntity is on its way to Ready
+// waits before it says so in its status.
+const waitGrace = time.Minute
 
-// quietFirstWait decides whether obj, which waits for target to be Ready, may wait without
+// quietWait decides whether obj, which waits for target to be Ready, may wait without
 // writing its status: when obj is new (no reconcile has written its status, and it is
-// younger than firstWaitGrace) and target is not stuck (not Stalled). Under a bulk change
-// almost every child meets its parent on the way to Ready, and the parent becoming Ready
-// wakes it (see referrers); a status saying "waiting" would cost the API server one write
-// per child for a few seconds' worth of information. Until its first status, the object
-// reads as InProgress to kstatus all the same: its status defaults to an observedGeneration
-// of 0. It returns how long to wait before looking again regardless.
-func (r *EntityReconciler) quietFirstWait(obj, target *v1alpha1.FtrackEntity) (time.Duration, bool) {
-	if len(obj.Status.Conditions) > 0 || meta.IsStatusConditionTrue(target.Status.Conditions, v1alpha1.ConditionStalled) {
+// younger than waitGrace). Under a bulk change almost every child meets its parent on the
+// way to Ready, and the parent becoming Ready wakes it (see referrers); a status saying
+// "waiting" would cost the API server one write per child for a minute's worth of
+// information, and under a slow API server those writes slow everything further. Until its
+// first status, the object reads as InProgress to kstatus all the same: its status
+// defaults to an observedGeneration of 0. It returns how long to wait before looking again
+// regardless. A target that is Stalled is not waited for quietly (see resolveNamedReferences).
+func (r *EntityReconciler) quietWait(obj *v1alpha1.FtrackEntity) (time.Duration, bool) {
+	if len(obj.Status.Conditions) > 0 {
 		return 0, false
 	}
 	age := r.now().Sub(obj.CreationTimestamp.Time)
-	if age >= firstWaitGrace {
+	if age >= waitGrace {
 		return 0, false
 	}
-	return firstWaitGrace - max(age, 0), true
+	return waitGrace - max(age, 0), true
+}
+
+// waitsForReference reports whether obj names an FtrackEntity of its namespace under
+// references that is not Ready (or does not exist yet): its first reconcile can wait for
+// that object's Ready (see entityEnqueue).
+func (r *EntityReconciler) waitsForReference(ctx context.Context, o client.Object) bool {
+	obj, ok := o.(*v1alpha1.FtrackEntity)
+	if !ok || len(obj.Status.Conditions) > 0 || !obj.DeletionTimestamp.IsZero() {
+		return false
+	}
+	for _, ref := range obj.Spec.References {
+		if ref.Name == "" || ref.Name == obj.Name {
+			continue
+		}
+		var target v1alpha1.FtrackEntity
+		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, &target); err != nil || !isReady(&target) {
+			if meta.IsStatusConditionTrue(target.Status.Conditions, v1alpha1.ConditionStalled) {
+				// A stuck reference is reported at once.
+				return false
+			}
+			return true
+		}
+	}
+	return false
 }
 
 func (e *waitError) Error() string { return e.message }
@@ -72,16 +97,24 @@ func (r *EntityReconciler) resolveNamedReferences(ctx context.Context, obj *v1al
 		var target v1alpha1.FtrackEntity
 		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, &target); err != nil {
 			if apierrors.IsNotFound(err) {
-				return &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: FtrackEntity %q does not exist yet", rel, ref.Name)}
+				w := &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: FtrackEntity %q does not exist yet", rel, ref.Name)}
+				w.after, w.quiet = r.quietWait(obj)
+				return w
 			}
 			return err
 		}
 		if err := want.Type.CheckReferenceType(rel, target.Spec.EntityType, fmt.Sprintf("FtrackEntity %q", ref.Name)); err != nil {
 			return err
 		}
+		if meta.IsStatusConditionTrue(target.Status.Conditions, v1alpha1.ConditionStalled) && target.Status.ObservedGeneration == target.Generation {
+			// The reference cannot become Ready until its own spec changes; so cannot this
+			// object. Its change (or its Ready) wakes this one.
+			c := meta.FindStatusCondition(target.Status.Conditions, v1alpha1.ConditionStalled)
+			return plan.Errorf(v1alpha1.ReasonReferenceNotReady, "references.%s: FtrackEntity %q cannot become Ready until its spec changes (%s: %s)", rel, ref.Name, c.Reason, c.Message)
+		}
 		if !isReady(&target) {
 			w := &waitError{reason: v1alpha1.ReasonReferenceNotReady, message: fmt.Sprintf("references.%s: waiting for FtrackEntity %q to be Ready", rel, ref.Name)}
-			w.after, w.quiet = r.quietFirstWait(obj, &target)
+			w.after, w.quiet = r.quietWait(obj)
 			return w
 		}
 		if connection.KeyFor(target.Namespace, target.Spec.ConnectionRef) != connection.KeyFor(obj.Namespace, obj.Spec.ConnectionRef) {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -62,4 +63,58 @@ func (e enqueueWithPriority) Delete(ctx context.Context, evt event.DeleteEvent, 
 // Generic implements handler.EventHandler.
 func (e enqueueWithPriority) Generic(ctx context.Context, evt event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	e.add(ctx, q, evt.Object)
+}
+
+// entityEnqueue is the handler of the reconciler's own FtrackEntity watch. It puts off the
+// first reconcile of a new object whose references by name are not Ready yet: under a bulk
+// change that is most children, and reconciling them now would only find them waiting. They
+// leave the queue's way to the objects that can go on (parents first), and the parent's
+// Ready wakes them at once (see referrers); waitGrace later they are reconciled regardless,
+// so that a long wait is written down. Objects from the informer's first list go after the
+// rest, as controller-runtime's own handler does.
+type entityEnqueue struct {
+	// waits reports whether a new object waits for a reference.
+	waits func(context.Context, client.Object) bool
+}
+
+var _ handler.EventHandler = entityEnqueue{}
+
+func (h entityEnqueue) add(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object, opts priorityqueue.AddOpts) {
+	r := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+		pq.AddWithOpts(opts, r)
+		return
+	}
+	if opts.After > 0 {
+		q.AddAfter(r, opts.After)
+		return
+	}
+	q.Add(r)
+}
+
+// Create implements handler.EventHandler.
+func (h entityEnqueue) Create(ctx context.Context, evt event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	var opts priorityqueue.AddOpts
+	if evt.IsInInitialList {
+		opts.Priority = ptr.To(handler.LowPriority)
+	}
+	if h.waits != nil && h.waits(ctx, evt.Object) {
+		opts.Priority, opts.After = ptr.To(handler.LowPriority), waitGrace
+	}
+	h.add(q, evt.Object, opts)
+}
+
+// Update implements handler.EventHandler.
+func (h entityEnqueue) Update(_ context.Context, evt event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.add(q, evt.ObjectNew, priorityqueue.AddOpts{})
+}
+
+// Delete implements handler.EventHandler.
+func (h entityEnqueue) Delete(_ context.Context, evt event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.add(q, evt.Object, priorityqueue.AddOpts{})
+}
+
+// Generic implements handler.EventHandler.
+func (h entityEnqueue) Generic(_ context.Context, evt event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.add(q, evt.Object, priorityqueue.AddOpts{})
 }

@@ -45,11 +45,18 @@ type options struct {
 	BatchingOffMax int           `json:"batchingOffMax"`
 	PollResync     time.Duration `json:"pollResync"`
 	PhaseTimeout   time.Duration `json:"phaseTimeout"`
+	Constrained    bool          `json:"constrained"`
 
 	out, cpuprofile, memprofile, managerLog, apiserverProfile string
 }
 
 var allScenarios = []string{"bulk", "idle", "drift", "memory"}
+
+// The in-flight limits of --constrained (kube-apiserver's defaults are 200 and 400).
+const (
+	constrainedMutating = 20
+	constrainedReadOnly = 50
+)
 
 const usage = `Usage: go run ./hack/bench [flags]
 
@@ -97,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "Write a CPU profile of the whole run to this file.")
 	fs.StringVar(&o.memprofile, "memprofile", "", "Write a heap profile, taken at the memory measurement, to this file.")
 	fs.StringVar(&o.managerLog, "manager-log", "", "File the manager logs to (default: discarded).")
+	fs.BoolVar(&o.Constrained, "constrained", false, "Run kube-apiserver and etcd as a busy shared cluster would: both on one CPU (the last one), with at most "+strconv.Itoa(constrainedMutating)+" mutating and "+strconv.Itoa(constrainedReadOnly)+" read-only requests in flight.")
 	fs.StringVar(&o.apiserverProfile, "apiserver-cpuprofile", "", "Write a 30 s CPU profile of kube-apiserver, taken from the first create of the largest bulk show, to this file.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -174,11 +182,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	res := &results{Machine: describeMachine(), Settings: *o, Started: started.UTC()}
 
 	logf("starting kube-apiserver and etcd")
-	env, err := testenv.Start(ctx)
+	var envOpts []testenv.Option
+	if o.Constrained {
+		envOpts = append(envOpts, testenv.WithAPIServerArgs(map[string]string{
+			"max-mutating-requests-inflight": strconv.Itoa(constrainedMutating),
+			"max-requests-inflight":          strconv.Itoa(constrainedReadOnly),
+		}))
+	}
+	env, err := testenv.Start(ctx, envOpts...)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, env.Stop()) }()
+	if o.Constrained {
+		cpu := runtime.NumCPU() - 1
+		n, err := pinChildren(cpu, "kube-apiserver", "etcd")
+		if err != nil {
+			return fmt.Errorf("--constrained: %w", err)
+		}
+		if n != 2 {
+			return fmt.Errorf("--constrained: pinned %d processes, want kube-apiserver and etcd", n)
+		}
+		logf("constrained: kube-apiserver and etcd pinned to CPU %d, %d mutating and %d read-only requests in flight", cpu, constrainedMutating, constrainedReadOnly)
+	}
 	emulator, err := ftracktest.NewServer(ftracktest.WithLatency(o.Latency, 0))
 	if err != nil {
 		return err

@@ -58,7 +58,9 @@ type BatchFunc func(ctx context.Context, batch ...ftrack.Op) ([]any, error)
 // maximum window, while the connection is busy: the request budget has no token now (the
 // batch would only wait for it in the transport), or the previous batch carried at least
 // bulkUnits units (a bulk change is under way) and work is still arriving — the batch leaves
-// once none has arrived for quietWindows windows. A batch that is full leaves at once. When
+// once none has arrived for quietWindows windows, or for quietWindows times the recent gap
+// between arrivals when work arrives more slowly than that (a busy API server paces the
+// reconciles): a slow stream fills its batches too. A batch that is full leaves at once. When
 // batches carry fewer units, the short window applies: a lone change leaves after one window.
 //
 // A CommitCoalescer is safe for concurrent use. Close it when its connection goes.
@@ -87,8 +89,12 @@ type CommitCoalescer struct {
 	started time.Time
 	// lastArrival is when work last arrived.
 	lastArrival time.Time
-	// lastUnits is the number of units the previous batch carried.
-	lastUnits int
+	// gap is the moving average of the time between arrivals that came within the maximum
+	// window of each other: how steadily work is arriving.
+	gap time.Duration
+	// bulk is set when a batch carried bulkUnits units or more, and cleared when no work
+	// arrived for the maximum window: a bulk change is under way.
+	bulk bool
 	closed    bool
 	wg        sync.WaitGroup
 	baseCtx   context.Context
@@ -251,7 +257,7 @@ func (c *CommitCoalescer) Read(ctx context.Context, entityType string, projectio
 		g.ids = append(g.ids, id)
 	}
 	g.waiters[id] = append(g.waiters[id], ch)
-	c.lastArrival = time.Now()
+	c.arrivedLocked(time.Now())
 	c.armLocked()
 	c.mu.Unlock()
 	select {
@@ -271,9 +277,19 @@ func (c *CommitCoalescer) enqueue(u *coalescedUnit, n int) error {
 	}
 	c.pending = append(c.pending, u)
 	c.nOps += n
-	c.lastArrival = time.Now()
+	c.arrivedLocked(time.Now())
 	c.armLocked()
 	return nil
+}
+
+// arrivedLocked records that work arrived at now.
+func (c *CommitCoalescer) arrivedLocked(now time.Time) {
+	if d := now.Sub(c.lastArrival); !c.lastArrival.IsZero() && d < c.maxWindow {
+		c.gap = (c.gap + d) / 2
+	} else {
+		c.gap, c.bulk = 0, false
+	}
+	c.lastArrival = now
 }
 
 // armLocked starts the window timer, or flushes at once when the batch is full.
@@ -314,10 +330,12 @@ func (c *CommitCoalescer) extendLocked() time.Duration {
 	if c.limiter != nil && c.limiter.Tokens() < 1 {
 		return min(c.window, left)
 	}
-	if c.lastUnits < bulkUnits {
+	if !c.bulk {
 		return 0
 	}
-	quiet := quietWindows*c.window - time.Since(c.lastArrival)
+	// A stream that arrives more slowly than the windows (a busy or slow API server paces
+	// the reconciles) keeps its batches full: the quiet gap grows with the arrival gap.
+	quiet := min(max(quietWindows*c.window, quietWindows*c.gap), c.maxWindow) - time.Since(c.lastArrival)
 	if quiet <= 0 {
 		return 0
 	}
@@ -348,13 +366,16 @@ func (c *CommitCoalescer) flushLocked(force bool) {
 	if len(units) == 0 {
 		return
 	}
-	c.lastUnits = 0
+	carried := 0
 	for _, u := range units {
 		if u.read != nil {
-			c.lastUnits += len(u.read.waiters)
+			carried += len(u.read.waiters)
 		} else {
-			c.lastUnits++
+			carried++
 		}
+	}
+	if carried >= bulkUnits {
+		c.bulk = true
 	}
 	c.inFlight++
 	c.wg.Add(1)

@@ -479,3 +479,47 @@ func TestCommitCoalescerGathersASteadyStream(t *testing.T) {
 		t.Errorf("adaptive window took %d requests, fixed window %d: want at most a third", adaptive, fixed)
 	}
 }
+
+// TestCommitCoalescerGathersASlowStream: a bulk change whose units arrive more slowly than
+// the quiet gap of windows (a slow API server paces the reconciles) still fills batches:
+// the gap follows the arrivals.
+func TestCommitCoalescerGathersASlowStream(t *testing.T) {
+	t.Parallel()
+	const (
+		burst = 5
+		n     = 24
+		gap   = 90 * time.Millisecond // three windows are 60 ms
+	)
+	srv, s := newEmulatorSession(t)
+	l := rate.NewLimiter(1000, 1000)
+	c := NewCommitCoalescer(budgetCall(s, l), WithLimiter(l))
+	t.Cleanup(func() { _ = c.Close() })
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	do := func(i int) {
+		if _, err := c.Do(t.Context(), createProjectOp(fmt.Sprintf("00000000-0000-4000-f200-%012d", i), fmt.Sprintf("slow-%d", i))); err != nil {
+			failed.Add(1)
+		}
+	}
+	for i := range burst {
+		wg.Go(func() { do(i) })
+	}
+	wg.Wait()
+	srv.ResetRequests()
+	tick := time.NewTicker(gap)
+	defer tick.Stop()
+	for i := burst; i < burst+n; i++ {
+		<-tick.C
+		wg.Go(func() { do(i) })
+	}
+	wg.Wait()
+	if f := failed.Load(); f != 0 {
+		t.Fatalf("%d of %d creates failed", f, burst+n)
+	}
+	got := len(srv.Requests())
+	t.Logf("%d creates %s apart: %d requests", n, gap, got)
+	// A batch per unit would be n requests; the maximum window (500 ms) holds about five.
+	if got*2 > n {
+		t.Errorf("%d creates %s apart took %d requests: want at most half as many", n, gap, got)
+	}
+}

@@ -59,6 +59,10 @@ func (e *AcquireError) Error() string { return e.Message }
 // Unwrap returns the sentinel.
 func (e *AcquireError) Unwrap() error { return e.Err }
 
+// ReasonPending is the AcquireError reason of a connection that has no session yet and
+// reports no failure: its session is being opened.
+const ReasonPending = "Pending"
+
 // Key identifies a connection object: Namespace is empty for a
 // ClusterFtrackConnection.
 type Key struct {
@@ -209,7 +213,7 @@ func (p *Pool) Acquire(ctx context.Context, r client.Reader, namespace string, r
 	}
 	c, ok := p.Get(key)
 	if !ok || !c.Ready() {
-		reason, msg := "Pending", "no session is open yet"
+		reason, msg := ReasonPending, "no session is open yet"
 		if cond := meta.FindStatusCondition(conditions, v1alpha1.ConditionReady); cond != nil && cond.Status != metav1.ConditionTrue {
 			reason, msg = cond.Reason, cond.Message
 		}

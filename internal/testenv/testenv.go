@@ -75,9 +75,23 @@ type Environment struct {
 	once   sync.Once
 }
 
+// Option changes how Start starts the control plane.
+type Option func(*envtest.Environment)
+
+// WithAPIServerArgs sets kube-apiserver flags (name without the dashes → value), for
+// example max-mutating-requests-inflight to stand in for a busy shared cluster.
+func WithAPIServerArgs(args map[string]string) Option {
+	return func(env *envtest.Environment) {
+		cfg := env.ControlPlane.GetAPIServer().Configure()
+		for k, v := range args {
+			cfg.Set(k, v)
+		}
+	}
+}
+
 // Start starts etcd and kube-apiserver with the CRDs of config/crd/bases installed. Stop it with
 // Stop. It needs no *testing.T, so it works from TestMain.
-func Start(ctx context.Context) (*Environment, error) {
+func Start(ctx context.Context, opts ...Option) (*Environment, error) {
 	assets, err := BinaryAssets()
 	if err != nil {
 		return nil, err
@@ -90,6 +104,9 @@ func Start(ctx context.Context) (*Environment, error) {
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+	}
+	for _, o := range opts {
+		o(env)
 	}
 	cfg, err := env.Start()
 	if err != nil {
