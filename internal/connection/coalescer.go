@@ -94,11 +94,11 @@ type CommitCoalescer struct {
 	gap time.Duration
 	// bulk is set when a batch carried bulkUnits units or more, and cleared when no work
 	// arrived for the maximum window: a bulk change is under way.
-	bulk bool
-	closed    bool
-	wg        sync.WaitGroup
-	baseCtx   context.Context
-	cancel    context.CancelFunc
+	bulk    bool
+	closed  bool
+	wg      sync.WaitGroup
+	baseCtx context.Context
+	cancel  context.CancelFunc
 }
 
 // CoalescerOption configures a CommitCoalescer.
