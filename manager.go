@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -16,9 +18,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	ftrackv1alpha1 "github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/controllers"
+	"github.com/ftrack-operator/ftrack-operator/internal/webhook"
 )
 
 // DefaultConcurrency is the default of --concurrency. Measured with `make bench` on 1,000 and
@@ -43,6 +47,8 @@ type managerOptions struct {
 	leaderElectionNamespace string
 	concurrency             int
 	gracefulShutdown        time.Duration
+	webhookPort             int
+	webhookCertDir          string
 	zap                     zap.Options
 }
 
@@ -53,6 +59,8 @@ func (o *managerOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; empty means the namespace the manager runs in.")
 	fs.IntVar(&o.concurrency, "concurrency", DefaultConcurrency, "Number of objects of one kind reconciled at the same time. Reconciles of one connection share /api batches, so a bulk change needs many at once; most of them wait for a batch, not for a CPU.")
 	fs.DurationVar(&o.gracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "How long the manager waits for reconciles in flight when it is asked to stop.")
+	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port the admission webhooks serve on (every replica serves them); 0 disables them.")
+	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Directory of the webhooks' serving certificate (tls.crt, tls.key); default "+defaultWebhookCertDir+". Without a certificate there the webhooks are disabled.")
 	o.zap.BindFlags(fs)
 }
 
@@ -85,10 +93,22 @@ func runManager(ctx context.Context, args []string, stderr io.Writer) error {
 	return mgr.Start(ctx)
 }
 
+// defaultWebhookCertDir is where the webhooks' certificate is mounted (controller-runtime's
+// default, and config/default's).
+const defaultWebhookCertDir = "/tmp/k8s-webhook-server/serving-certs"
+
+func webhookCertDir(opts managerOptions) string {
+	if opts.webhookCertDir != "" {
+		return opts.webhookCertDir
+	}
+	return defaultWebhookCertDir
+}
+
 // newManager builds the controller-runtime manager with every reconciler registered.
 func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  newScheme(),
+		WebhookServer:           ctrlwebhook.NewServer(ctrlwebhook.Options{Port: opts.webhookPort, CertDir: webhookCertDir(opts)}),
 		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress:  opts.probeAddr,
 		LeaderElection:          opts.leaderElect,
@@ -106,6 +126,13 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 	}
 	if err := controllers.SetupEntities(mgr, conns); err != nil {
 		return nil, fmt.Errorf("setting up the FtrackEntity reconciler: %w", err)
+	}
+	if opts.webhookPort != 0 {
+		if _, err := os.Stat(filepath.Join(webhookCertDir(opts), "tls.crt")); err != nil {
+			ctrl.Log.WithName("setup").Info("admission webhooks disabled: no serving certificate", "dir", webhookCertDir(opts))
+		} else if err := webhook.Setup(mgr, conns.Pool); err != nil {
+			return nil, fmt.Errorf("setting up the admission webhooks: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding the health check: %w", err)

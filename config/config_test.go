@@ -31,7 +31,12 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	env, err := testenv.Start(context.Background())
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	env, err := testenv.Start(context.Background(), testenv.WithCRDs(filepath.Join(root, "config", "testdata", "cert-manager-crds.yaml")))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -165,7 +170,8 @@ func TestDefaultKustomizationAppliesWithServerSideDryRun(t *testing.T) {
 	for _, obj := range objs {
 		kinds[obj.GetKind()]++
 	}
-	for _, kind := range []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service"} {
+	for _, kind := range []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service",
+		"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "Issuer", "Certificate"} {
 		if kinds[kind] == 0 {
 			t.Errorf("config/default renders no %s (kinds rendered: %v)", kind, kinds)
 		}

@@ -2,10 +2,6 @@ package controllers
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -335,95 +331,28 @@ func terminal(reason, message string) *notReady {
 
 // readCredentials reads the API user and key, and the CA bundle.
 func (r *ConnectionReconciler) readCredentials(ctx context.Context, v connectionView) (credentials, *notReady) {
-	var secret corev1.Secret
-	ref := types.NamespacedName{Namespace: v.secretNamespace, Name: v.secretName}
-	if err := r.Client.Get(ctx, ref, &secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			// The Secret watch brings the connection back when the Secret appears.
-			return credentials{}, &notReady{reason: v1alpha1.ReasonSecretNotFound,
-				message: fmt.Sprintf("Secret %s not found.", ref)}
-		}
-		return credentials{}, &notReady{reason: v1alpha1.ReasonSecretNotFound,
-			message: fmt.Sprintf("Secret %s cannot be read.", ref), err: fmt.Errorf("reading Secret %s: %w", ref, err)}
-	}
-	var creds credentials
-	key := v.keys.APIKey()
-	creds.APIKey = strings.TrimSpace(string(secret.Data[key]))
-	if creds.APIKey != string(secret.Data[key]) {
-		creds.trimmed = append(creds.trimmed, key)
-	}
-	if creds.APIKey == "" {
-		return credentials{}, &notReady{reason: v1alpha1.ReasonSecretKeyMissing,
-			message: fmt.Sprintf("Secret %s has no key %q (the API key).", ref, key)}
-	}
-	creds.APIUser = v.settings.APIUser
-	if creds.APIUser == "" {
-		userKey := v.keys.APIUser()
-		creds.APIUser = strings.TrimSpace(string(secret.Data[userKey]))
-		if creds.APIUser != string(secret.Data[userKey]) {
-			creds.trimmed = append(creds.trimmed, userKey)
-		}
-		if creds.APIUser == "" {
-			return credentials{}, &notReady{reason: v1alpha1.ReasonSecretKeyMissing,
-				message: fmt.Sprintf("Secret %s has no key %q (the API user) and spec.APIUser() is empty.", ref, userKey)}
-		}
-	}
-	if v.settings.TLS != nil && v.settings.TLS.CABundleRef != nil {
-		pem, nr := r.readCABundle(ctx, v.secretNamespace, v.settings.TLS.CABundleRef)
-		if nr != nil {
-			return credentials{}, nr
-		}
-		creds.CAPEM = pem
-	}
-	return creds, nil
-}
-
-// readCABundle reads the PEM bundle a CABundleReference names.
-func (r *ConnectionReconciler) readCABundle(ctx context.Context, namespace string, ref *v1alpha1.CABundleReference) ([]byte, *notReady) {
-	name := types.NamespacedName{Namespace: namespace, Name: ref.Name}
-	var data []byte
-	var err error
-	switch ref.Kind {
-	case "ConfigMap":
-		var cm corev1.ConfigMap
-		if err = r.Client.Get(ctx, name, &cm); err == nil {
-			data = []byte(cm.Data[ref.BundleKey()])
-			if len(data) == 0 {
-				data = cm.BinaryData[ref.BundleKey()]
-			}
-		}
-	default:
-		var s corev1.Secret
-		if err = r.Client.Get(ctx, name, &s); err == nil {
-			data = s.Data[ref.BundleKey()]
-		}
-	}
+	creds, trimmed, err := connection.LoadCredentials(ctx, r.Client, v.object())
 	if err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, &notReady{reason: v1alpha1.ReasonSecretNotFound, message: fmt.Sprintf("CA bundle %s %s not found.", ref.Kind, name)}
+		var ce *connection.CredentialsError
+		if !errors.As(err, &ce) {
+			return credentials{}, &notReady{reason: v1alpha1.ReasonSecretNotFound, message: "The credentials cannot be read.", err: err}
 		}
-		return nil, &notReady{reason: v1alpha1.ReasonSecretNotFound, message: fmt.Sprintf("CA bundle %s %s cannot be read.", ref.Kind, name), err: err}
+		if ce.Terminal {
+			return credentials{}, terminal(ce.Reason, ce.Message)
+		}
+		return credentials{}, &notReady{reason: ce.Reason, message: ce.Message, err: ce.Err}
 	}
-	if len(data) == 0 {
-		return nil, &notReady{reason: v1alpha1.ReasonSecretKeyMissing, message: fmt.Sprintf("CA bundle %s %s has no key %q.", ref.Kind, name, ref.BundleKey())}
-	}
-	if !x509.NewCertPool().AppendCertsFromPEM(data) {
-		return nil, terminal(v1alpha1.ReasonInvalidTLS, fmt.Sprintf("CA bundle %s %s key %q holds no PEM certificate.", ref.Kind, name, ref.BundleKey()))
-	}
-	return data, nil
+	return credentials{Credentials: creds, trimmed: trimmed}, nil
 }
 
-// fingerprints hash what a session depends on: everything (to know when to replace it) and
-// the credentials alone (to tell a rotation from a settings change). Only hashes are kept.
+// object returns the connection as internal/connection describes it.
+func (v connectionView) object() connection.Object {
+	return connection.Object{Key: v.key, Settings: v.settings, SecretNamespace: v.secretNamespace, SecretName: v.secretName, Keys: v.keys}
+}
+
+// fingerprints hash what a session depends on (see connection.Fingerprint).
 func fingerprints(v connectionView, c credentials) (all, creds string) {
-	settings, _ := json.Marshal(v.settings)
-	h := sha256.New()
-	h.Write([]byte(c.APIUser + "\x00" + c.APIKey + "\x00"))
-	h.Write(c.CAPEM)
-	creds = hex.EncodeToString(h.Sum(nil))
-	h.Write(settings)
-	all = hex.EncodeToString(h.Sum(nil))
-	return all, creds
+	return connection.Fingerprint(v.object(), c.Credentials)
 }
 
 // classify maps a session error to the Ready condition and the reconcile outcome. Messages

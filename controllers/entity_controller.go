@@ -430,7 +430,7 @@ func (r *EntityReconciler) reconcileNormal(ctx context.Context, obj *v1alpha1.Ft
 		return ctrl.Result{}, err
 	}
 	ec := conn.Entities()
-	if err := r.resolveRemoteReferences(ctx, ec, obj, want); err != nil {
+	if err := ec.ResolveReferences(ctx, want, obj.Spec.References); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.resolveCustomAttributes(ctx, ec, obj, want); err != nil {

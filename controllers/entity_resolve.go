@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -162,48 +161,6 @@ func (r *EntityReconciler) referenceCycle(ctx context.Context, obj *v1alpha1.Ftr
 	return walk(next, []string{obj.Name})
 }
 
-// resolveRemoteReferences resolves references given by id or by query.
-func (r *EntityReconciler) resolveRemoteReferences(ctx context.Context, ec *connection.Entities, obj *v1alpha1.FtrackEntity, want *plan.Desired) error {
-	for _, rel := range slices.Sorted(maps.Keys(obj.Spec.References)) {
-		ref := obj.Spec.References[rel]
-		p, _ := want.Type.Schema().Property(rel)
-		switch {
-		case ref.ID != "":
-			found, err := ec.Lookup(ctx, p.Ref, ref.ID)
-			if err != nil {
-				return err
-			}
-			if found == nil {
-				return &waitError{reason: v1alpha1.ReasonReferenceNotFound, message: fmt.Sprintf("references.%s: no %s has id %q", rel, p.Ref, ref.ID), after: waitRequeue}
-			}
-			want.Refs[rel] = plan.Ref{ID: found.ID, Type: found.Type, Path: found.Path}
-			if rel == "parent" {
-				want.ParentPath = found.Path
-			}
-		case ref.Query != "":
-			found, err := ec.Query(ctx, ref.Query)
-			if err != nil {
-				if ftrack.IsRefused(err) {
-					return plan.Errorf(v1alpha1.ReasonInvalidReference, "references.%s: the query %q is not valid: %s", rel, ref.Query, err.Error())
-				}
-				return err
-			}
-			switch len(found) {
-			case 0:
-				return &waitError{reason: v1alpha1.ReasonReferenceNotFound, message: fmt.Sprintf("references.%s: the query %q matched nothing", rel, ref.Query), after: waitRequeue}
-			case 1:
-			default:
-				return &waitError{reason: v1alpha1.ReasonReferenceAmbiguous, message: fmt.Sprintf("references.%s: the query %q matched more than one entity; it must match exactly one", rel, ref.Query), after: waitRequeue}
-			}
-			if err := want.Type.CheckReferenceType(rel, found[0].Type, fmt.Sprintf("the query %q", ref.Query)); err != nil {
-				return err
-			}
-			want.Refs[rel] = plan.Ref{ID: found[0].ID, Type: found[0].Type}
-		}
-	}
-	return nil
-}
-
 // Back-off of an object that waits for a custom attribute configuration: the Ready
 // configuration's FtrackEntity wakes it at once, so the requeue is only for configurations
 // made in ftrack by other means.
@@ -213,74 +170,13 @@ const (
 )
 
 // resolveCustomAttributes checks the custom attributes against the configurations that
-// apply to the entity type.
-//
-// A key that no configuration has is a wait, not an error: under GitOps the configuration
-// and the entities that use it arrive in one sync, in any order. The wait ends when an
-// FtrackEntity of the same connection that declares a configuration becomes Ready (see
-// customAttributeWaiters), or after a growing requeue. A key that differs only by case or
-// by a small edit from a key that applies, and that no FtrackEntity of the connection
-// declares, is taken for a typing error and is terminal.
+// apply to the entity type (see connection.Entities.ResolveCustomAttributes). The wait for
+// a configuration ends when an FtrackEntity of the same connection that declares it becomes
+// Ready (see customAttributeWaiters), or after a growing requeue (customAttributeBackoff).
 func (r *EntityReconciler) resolveCustomAttributes(ctx context.Context, ec *connection.Entities, obj *v1alpha1.FtrackEntity, want *plan.Desired) error {
-	if len(obj.Spec.CustomAttributes) == 0 {
-		return nil
-	}
-	configs, err := ec.CustomAttributes(ctx, want.Type, false)
-	if err != nil {
-		return err
-	}
-	for key := range obj.Spec.CustomAttributes {
-		if _, ok := configs[key]; !ok {
-			// The configuration may be new: read them again once.
-			if configs, err = ec.CustomAttributes(ctx, want.Type, true); err != nil {
-				return err
-			}
-			break
-		}
-	}
-	var declared map[string]string
-	for key := range obj.Spec.CustomAttributes {
-		if _, ok := configs[key]; !ok {
-			if declared, err = r.declaredConfigurations(ctx, obj); err != nil {
-				return err
-			}
-			break
-		}
-	}
-	return plan.ResolveCustomAttributes(want, obj.Spec.CustomAttributes, configs, declared)
-}
-
-// declaredConfigurations returns the keys of the custom attribute configurations that
-// FtrackEntity objects of obj's connection declare, with the name of one object each.
-func (r *EntityReconciler) declaredConfigurations(ctx context.Context, obj *v1alpha1.FtrackEntity) (map[string]string, error) {
-	key := connection.KeyFor(obj.Namespace, obj.Spec.ConnectionRef)
-	var opts []client.ListOption
-	if key.Namespace != "" {
-		opts = append(opts, client.InNamespace(key.Namespace))
-	}
-	var list v1alpha1.FtrackEntityList
-	if err := r.List(ctx, &list, opts...); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for i := range list.Items {
-		e := &list.Items[i]
-		if e.Spec.EntityType != plan.CustomAttributeConfigurationType || connection.KeyFor(e.Namespace, e.Spec.ConnectionRef) != key {
-			continue
-		}
-		raw, ok := e.Spec.Attributes["key"]
-		var k string
-		if !ok || json.Unmarshal(raw.Raw, &k) != nil || k == "" {
-			continue
-		}
-		if _, dup := out[k]; !dup {
-			out[k] = e.Namespace + "/" + e.Name
-			if key.Namespace != "" {
-				out[k] = e.Name
-			}
-		}
-	}
-	return out, nil
+	return ec.ResolveCustomAttributes(ctx, want, obj.Spec.CustomAttributes, func() (map[string]string, error) {
+		return connection.DeclaredConfigurations(ctx, r, obj.Namespace, obj.Spec.ConnectionRef)
+	})
 }
 
 // customAttributeBackoff is how long an object that waits for a custom attribute

@@ -89,24 +89,7 @@ type Spec struct {
 // Put). Server information and schemas are read, each request bounded by the timeout.
 func (p *Pool) Open(ctx context.Context, spec Spec) (*Connection, error) {
 	settings := spec.Settings
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	insecure := false
-	if t := settings.TLS; t != nil {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if len(spec.Credentials.CAPEM) > 0 {
-			roots, err := x509.SystemCertPool()
-			if err != nil || roots == nil {
-				roots = x509.NewCertPool()
-			}
-			roots.AppendCertsFromPEM(spec.Credentials.CAPEM)
-			cfg.RootCAs = roots
-		}
-		if t.InsecureSkipVerify {
-			cfg.InsecureSkipVerify = true // asked for in the spec; the reconciler warns on every connect
-			insecure = true
-		}
-		transport.TLSClientConfig = cfg
-	}
+	transport, insecure := newTransport(settings, spec.Credentials)
 	perSecond, burst := settings.RequestBudget()
 	limiter := rate.NewLimiter(rate.Limit(perSecond), burst)
 	label := spec.Key.String()
@@ -160,6 +143,37 @@ func (p *Pool) Open(ctx context.Context, spec Spec) (*Connection, error) {
 	refused := func() { p.refuse(c) }
 	budget.unauthorized.Store(&refused)
 	return c, nil
+}
+
+// newTransport returns the HTTP transport of a connection: the default one with the
+// connection's TLS settings, and whether certificate verification is off.
+func newTransport(settings *v1alpha1.ConnectionSettings, creds Credentials) (*http.Transport, bool) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	t := settings.TLS
+	if t == nil {
+		return transport, false
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(creds.CAPEM) > 0 {
+		roots, err := x509.SystemCertPool()
+		if err != nil || roots == nil {
+			roots = x509.NewCertPool()
+		}
+		roots.AppendCertsFromPEM(creds.CAPEM)
+		cfg.RootCAs = roots
+	}
+	if t.InsecureSkipVerify {
+		cfg.InsecureSkipVerify = true // asked for in the spec; the reconciler warns on every connect
+	}
+	transport.TLSClientConfig = cfg
+	return transport, t.InsecureSkipVerify
+}
+
+// HTTPClient returns an HTTP client with the connection's TLS settings, for a short session
+// outside the pool (it does not wait for the connection's request budget).
+func HTTPClient(settings *v1alpha1.ConnectionSettings, creds Credentials) *http.Client {
+	transport, _ := newTransport(settings, creds)
+	return &http.Client{Transport: transport}
 }
 
 // Key returns the connection's key.
@@ -239,6 +253,9 @@ func (c *Connection) LastEventTime() (time.Time, bool) {
 	}
 	return time.Unix(0, n), true
 }
+
+// Close closes a connection that is not in a pool (a pooled one is closed by the pool).
+func (c *Connection) Close() { c.close() }
 
 // close closes the coalescer (its callers get ErrCoalescerClosed), then the session. It is
 // idempotent.

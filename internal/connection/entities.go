@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,9 +11,13 @@ import (
 	"sync"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/internal/plan"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Found is an entity found by a lookup or a query: its type and id, and its path when it
@@ -609,4 +614,118 @@ func quoteList(ids []string) string {
 		q[i] = ftrack.Quote(id)
 	}
 	return strings.Join(q, ", ")
+}
+
+// ResolveReferences resolves the references by id and by query of refs into want.Refs (and
+// want.ParentPath for the parent); references by name are the caller's. A reference that
+// matches nothing, or a query that matches several entities, is a *plan.Wait; a query ftrack
+// cannot run, or an entity of the wrong type, is a *plan.SpecError.
+func (c *Entities) ResolveReferences(ctx context.Context, want *plan.Desired, refs map[string]v1alpha1.EntityReference) error {
+	for _, rel := range slices.Sorted(maps.Keys(refs)) {
+		ref := refs[rel]
+		p, _ := want.Type.Schema().Property(rel)
+		switch {
+		case ref.ID != "":
+			found, err := c.Lookup(ctx, p.Ref, ref.ID)
+			if err != nil {
+				return err
+			}
+			if found == nil {
+				return &plan.Wait{Reason: v1alpha1.ReasonReferenceNotFound, Message: fmt.Sprintf("references.%s: no %s has id %q", rel, p.Ref, ref.ID)}
+			}
+			want.Refs[rel] = plan.Ref{ID: found.ID, Type: found.Type, Path: found.Path}
+			if rel == "parent" {
+				want.ParentPath = found.Path
+			}
+		case ref.Query != "":
+			found, err := c.Query(ctx, ref.Query)
+			if err != nil {
+				if ftrack.IsRefused(err) {
+					return plan.Errorf(v1alpha1.ReasonInvalidReference, "references.%s: the query %q is not valid: %s", rel, ref.Query, err.Error())
+				}
+				return err
+			}
+			switch len(found) {
+			case 0:
+				return &plan.Wait{Reason: v1alpha1.ReasonReferenceNotFound, Message: fmt.Sprintf("references.%s: the query %q matched nothing", rel, ref.Query)}
+			case 1:
+			default:
+				return &plan.Wait{Reason: v1alpha1.ReasonReferenceAmbiguous, Message: fmt.Sprintf("references.%s: the query %q matched more than one entity; it must match exactly one", rel, ref.Query)}
+			}
+			if err := want.Type.CheckReferenceType(rel, found[0].Type, fmt.Sprintf("the query %q", ref.Query)); err != nil {
+				return err
+			}
+			want.Refs[rel] = plan.Ref{ID: found[0].ID, Type: found[0].Type}
+		}
+	}
+	return nil
+}
+
+// ResolveCustomAttributes checks the spec's custom attribute values against the
+// configurations that apply to want's type (see plan.ResolveCustomAttributes) and sets
+// want.Custom. The configurations are read again once when a key is missing (it may be
+// new); declared, called only then, lists the keys FtrackEntity objects of the connection
+// declare.
+func (c *Entities) ResolveCustomAttributes(ctx context.Context, want *plan.Desired, values map[string]apiextensionsv1.JSON, declared func() (map[string]string, error)) error {
+	if len(values) == 0 {
+		return nil
+	}
+	configs, err := c.CustomAttributes(ctx, want.Type, false)
+	if err != nil {
+		return err
+	}
+	missing := func() bool {
+		for key := range values {
+			if _, ok := configs[key]; !ok {
+				return true
+			}
+		}
+		return false
+	}
+	var keys map[string]string
+	if missing() {
+		if configs, err = c.CustomAttributes(ctx, want.Type, true); err != nil {
+			return err
+		}
+		if missing() {
+			if keys, err = declared(); err != nil {
+				return err
+			}
+		}
+	}
+	return plan.ResolveCustomAttributes(want, values, configs, keys)
+}
+
+// DeclaredConfigurations returns the keys of the custom attribute configurations that
+// FtrackEntity objects of the connection ref (named from namespace) declare, with the name
+// of one object each (namespace/name for a cluster connection).
+func DeclaredConfigurations(ctx context.Context, r client.Reader, namespace string, ref v1alpha1.ConnectionReference) (map[string]string, error) {
+	key := KeyFor(namespace, ref)
+	var opts []client.ListOption
+	if key.Namespace != "" {
+		opts = append(opts, client.InNamespace(key.Namespace))
+	}
+	var list v1alpha1.FtrackEntityList
+	if err := r.List(ctx, &list, opts...); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i := range list.Items {
+		e := &list.Items[i]
+		if e.Spec.EntityType != plan.CustomAttributeConfigurationType || KeyFor(e.Namespace, e.Spec.ConnectionRef) != key {
+			continue
+		}
+		raw, ok := e.Spec.Attributes["key"]
+		var k string
+		if !ok || json.Unmarshal(raw.Raw, &k) != nil || k == "" {
+			continue
+		}
+		if _, dup := out[k]; !dup {
+			out[k] = e.Namespace + "/" + e.Name
+			if key.Namespace != "" {
+				out[k] = e.Name
+			}
+		}
+	}
+	return out, nil
 }

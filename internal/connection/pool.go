@@ -199,7 +199,7 @@ func (p *Pool) Acquire(ctx context.Context, r client.Reader, namespace string, r
 			}
 			return nil, fmt.Errorf("reading ClusterFtrackConnection %q: %w", key.Name, err)
 		}
-		allowed, err := namespaceAllowed(ctx, r, obj.Spec.AllowedNamespaces, namespace)
+		allowed, err := NamespaceAllowed(ctx, r, obj.Spec.AllowedNamespaces, namespace)
 		if err != nil {
 			return nil, err
 		}
@@ -222,8 +222,8 @@ func (p *Pool) Acquire(ctx context.Context, r client.Reader, namespace string, r
 	return c, nil
 }
 
-// namespaceAllowed reports whether allowed admits namespace.
-func namespaceAllowed(ctx context.Context, r client.Reader, allowed v1alpha1.AllowedNamespaces, namespace string) (bool, error) {
+// NamespaceAllowed reports whether allowed admits namespace.
+func NamespaceAllowed(ctx context.Context, r client.Reader, allowed v1alpha1.AllowedNamespaces, namespace string) (bool, error) {
 	if slices.Contains(allowed.Names, namespace) {
 		return true, nil
 	}

@@ -37,7 +37,7 @@ func Dir(tb testing.TB) string {
 // Read returns the recorded response name.
 func Read(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(Dir(tb), name))
+	b, err := os.ReadFile(filepath.Join(Dir(tb), name)) //nolint:gosec // a recorded response named by a test
 	if err != nil {
 		tb.Fatalf("reading the recorded response %s: %v", name, err)
 	}

@@ -89,6 +89,22 @@ func WithAPIServerArgs(args map[string]string) Option {
 	}
 }
 
+// WithCRDs installs the CRDs of the files or directories paths too.
+func WithCRDs(paths ...string) Option {
+	return func(env *envtest.Environment) {
+		env.CRDDirectoryPaths = append(env.CRDDirectoryPaths, paths...)
+	}
+}
+
+// WithWebhooks installs the webhook configurations of the files or directories paths,
+// pointed at a local webhook server with a serving certificate of envtest's (see
+// Environment.WebhookServer).
+func WithWebhooks(paths ...string) Option {
+	return func(env *envtest.Environment) {
+		env.WebhookInstallOptions.Paths = append(env.WebhookInstallOptions.Paths, paths...)
+	}
+}
+
 // Start starts etcd and kube-apiserver with the CRDs of config/crd/bases installed. Stop it with
 // Stop. It needs no *testing.T, so it works from TestMain.
 func Start(ctx context.Context, opts ...Option) (*Environment, error) {
@@ -117,6 +133,13 @@ func Start(ctx context.Context, opts ...Option) (*Environment, error) {
 		return nil, err
 	}
 	return &Environment{Config: cfg, env: env}, nil
+}
+
+// WebhookServer returns where the webhook configurations installed by WithWebhooks expect
+// the webhook server: host, port and the directory of its certificate (tls.crt, tls.key).
+func (e *Environment) WebhookServer() (host string, port int, certDir string) {
+	o := e.env.WebhookInstallOptions
+	return o.LocalServingHost, o.LocalServingPort, o.LocalServingCertDir
 }
 
 // Stop stops the control plane and removes its data. It is safe to call more than once.
