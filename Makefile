@@ -88,8 +88,8 @@ bench-go: ## Run the Go micro-benchmarks of every package.
 ##@ Build
 
 .PHONY: build
-build: ## Build the static binary into bin/ftrack-operator.
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ftrack-operator .
+build: ## Build the release binary (the manager alone) into bin/ftrack-operator.
+	CGO_ENABLED=0 $(GO) build -tags release -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ftrack-operator .
 
 .PHONY: run
 run: manifests generate ## Run the manager against the cluster of the current kubeconfig.

@@ -7,6 +7,9 @@
 //	ftrack-operator [manager flags]    run the manager (the default command)
 //	ftrack-operator emulator [flags]   run a standalone ftrack server emulator
 //	ftrack-operator dev [flags]        run a local control plane, the emulator, the manager and the samples
+//
+// The release build (go build -tags release) is the manager alone: it links neither dev,
+// the emulator, envtest, kustomize nor the plugin interpreter.
 package main
 
 import (
@@ -16,17 +19,37 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/ftrack-operator/ftrack-operator/internal/cli"
+	"github.com/ftrack-operator/ftrack-operator/internal/manager"
 )
 
+// command is a subcommand of the binary.
+type command struct {
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	summary string
+}
+
+// commands are the subcommands besides the manager; builds for development add dev and
+// emulator (commands_dev.go).
+var commands = map[string]command{
+	"manager": {run: func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		return manager.Run(ctx, args, stderr)
+	},
+		summary: "run the manager (default); see 'ftrack-operator manager -h'"},
+}
+
 func main() {
-	ctx, stop := signalContext()
-	defer stop()
+	ctx := ctrl.SetupSignalHandler()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "ftrack-operator:", err)
 		}
-		stop()
-		os.Exit(exitCode(err))
+		os.Exit(cli.ExitCode(err))
 	}
 }
 
@@ -34,39 +57,31 @@ func main() {
 // argument, or a first argument that is a flag) runs the manager.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
+		if c, ok := commands[args[0]]; ok {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
 		switch args[0] {
-		case "manager":
-			return runManager(ctx, args[1:], stderr)
-		case "emulator":
-			return runEmulator(ctx, args[1:], stdout, stderr)
-		case "dev":
-			return runDev(ctx, args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage)
+			fmt.Fprint(stdout, usage())
 			return nil
+		case "dev", "emulator":
+			return cli.Usagef("%q is not part of this build (the release build is the manager alone); run it from a checkout: go run . %s", args[0], args[0])
 		}
 	}
-	return runManager(ctx, args, stderr)
+	return manager.Run(ctx, args, stderr)
 }
 
-const usage = `ftrack-operator keeps ftrack equal to the ftrack-operator.dev objects of a cluster.
-
-Commands:
-  ftrack-operator [manager] [flags]  run the manager (default); see 'ftrack-operator manager -h'
-  ftrack-operator emulator [flags]   run a standalone ftrack server emulator
-  ftrack-operator dev [flags]        run a local control plane, the emulator, the manager and the samples
-`
-
-// exitCode maps an error to the process exit status: 2 for usage errors, 1 otherwise.
-func exitCode(err error) int {
-	var usageErr *usageError
-	if errors.Is(err, flag.ErrHelp) || errors.As(err, &usageErr) {
-		return 2
+// usage lists the commands of this build.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("ftrack-operator keeps ftrack equal to the ftrack-operator.dev objects of a cluster.\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
 	}
-	return 1
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "  ftrack-operator %-9s %s\n", n, commands[n].summary)
+	}
+	return b.String()
 }
-
-// usageError is a bad command line.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }

@@ -274,8 +274,6 @@ const (
 	ReasonSynced = "Synced"
 	// ReasonObserved: management Observe; the entity was read.
 	ReasonObserved = "Observed"
-	// ReasonProgressing: the reconcile is under way.
-	ReasonProgressing = "Progressing"
 	// ReasonConnectionNotReady: the connection has no usable session yet.
 	ReasonConnectionNotReady = "ConnectionNotReady"
 	// ReasonConnectionNotFound: the connection does not exist.

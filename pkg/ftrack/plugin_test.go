@@ -12,6 +12,8 @@ import (
 
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/event"
+	// Plugin files are interpreted by the loader this package installs.
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/plugin"
 )
 
 func TestPluginDiscovery(t *testing.T) {
@@ -161,5 +163,24 @@ func TestLocalEventsReachHubSubscribers(t *testing.T) {
 	defer mu.Unlock()
 	if diff := cmp.Diff([]string{ftrack.TopicSessionReset}, got); diff != "" {
 		t.Errorf("hub subscriber calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestPluginFilesWithoutLoader: a program that does not import pkg/ftrack/plugin does not
+// link the interpreter; its sessions skip plugin files with a warning instead of failing.
+// Not parallel: it swaps the process's loader.
+func TestPluginFilesWithoutLoader(t *testing.T) {
+	srv := newServer(t)
+	ftrack.RegisterPluginLoader(nil)
+	t.Cleanup(func() { ftrack.RegisterPluginLoader(plugin.Load) })
+	logger, logs := newLogger()
+	calls := 0
+	newSession(t, srv, ftrack.WithPluginPaths(filepath.Join("testdata", "plugins", "args_map")), ftrack.WithLogger(logger),
+		ftrack.WithPlugin(func(*ftrack.Session, map[string]any) error { calls++; return nil }))
+	if calls != 1 {
+		t.Errorf("compiled-in plugin called %d times, want 1", calls)
+	}
+	if logs.Count("no plugin loader is linked") != 1 {
+		t.Errorf("no warning that plugin files were skipped:\n%s", logs.String())
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package dev
 
 import (
 	"context"
@@ -20,7 +20,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ftrack-operator/ftrack-operator/internal/cli"
 	"github.com/ftrack-operator/ftrack-operator/internal/jsclient"
+	"github.com/ftrack-operator/ftrack-operator/internal/manager"
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
@@ -139,11 +141,11 @@ func TestRunDevRefusesBadCommandLines(t *testing.T) {
 	t.Setenv("FTRACK_SERVER", "")
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := run(t.Context(), append([]string{"dev"}, tc.args...), &strings.Builder{}, &strings.Builder{})
+			err := Run(t.Context(), tc.args, &strings.Builder{}, &strings.Builder{})
 			if err == nil {
 				t.Fatalf("%s: dev %q succeeded", tc.reason, tc.args)
 			}
-			if code := exitCode(err); code != 2 {
+			if code := cli.ExitCode(err); code != 2 {
 				t.Errorf("%s: exit code %d, want 2 (usage)", tc.reason, code)
 			}
 		})
@@ -227,8 +229,8 @@ func TestNotReadyErrorNamesEveryObject(t *testing.T) {
 		t.Errorf("message differs (-want +got):\n%s", diff)
 	}
 	var nre *notReadyError
-	if !errors.As(err, &nre) || exitCode(err) != 1 {
-		t.Errorf("exit code %d, want 1", exitCode(err))
+	if !errors.As(err, &nre) || cli.ExitCode(err) != 1 {
+		t.Errorf("exit code %d, want 1", cli.ExitCode(err))
 	}
 }
 
@@ -303,7 +305,7 @@ func TestDevUntilReady(t *testing.T) {
 	out := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"dev", "--listen", "127.0.0.1:0", "--state-dir", stateDir, "--until-ready", "--timeout", "4m"}, out, out)
+		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--state-dir", stateDir, "--until-ready", "--timeout", "4m"}, out, out)
 	}()
 	// Watch from the outside too, to tell a missing FtrackEntity reconciler from a broken one.
 	kubeconfig := filepath.Join(stateDir, "kubeconfig")
@@ -328,7 +330,7 @@ func TestDevUntilReady(t *testing.T) {
 			watchErr <- err
 			return
 		}
-		k8s, err := client.New(cfg, client.Options{Scheme: newScheme()})
+		k8s, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
 		if err != nil {
 			watchErr <- err
 			return

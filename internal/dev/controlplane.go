@@ -1,4 +1,4 @@
-package main
+package dev
 
 import (
 	"context"
@@ -66,7 +66,11 @@ func startDevControlPlane(ctx context.Context, root, stateDir string) (*devContr
 			APIServer: &envtest.APIServer{Path: apiserver, CertDir: filepath.Join(cp.runDir, "apiserver")},
 			Etcd:      &envtest.Etcd{Path: etcd, DataDir: filepath.Join(cp.runDir, "etcd")},
 		},
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
+		// The admission webhooks run in the dev process, as they run in the manager of a
+		// cluster: envtest points their configurations at a local port with a certificate
+		// of its own (see webhookServer).
+		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")}},
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := cp.env.Start()
@@ -122,6 +126,13 @@ func makeDevShims(dir, assets string) error {
 		}
 	}
 	return nil
+}
+
+// webhookServer returns where the admission webhooks must serve: host, port and the
+// directory of the serving certificate envtest made.
+func (cp *devControlPlane) webhookServer() (string, int, string) {
+	o := cp.env.WebhookInstallOptions
+	return o.LocalServingHost, o.LocalServingPort, o.LocalServingCertDir
 }
 
 // Stop stops kube-apiserver and etcd and removes the run directory. It is safe to call more

@@ -1,4 +1,4 @@
-package main
+package dev
 
 import (
 	"context"
@@ -90,7 +90,6 @@ func (s devState) summary() string {
 var transientReasons = map[string]bool{
 	"":                                      true, // not reconciled yet
 	"Pending":                               true, // not applied yet (depends-on)
-	ftrackv1alpha1.ReasonProgressing:        true,
 	ftrackv1alpha1.ReasonReferenceNotReady:  true,
 	ftrackv1alpha1.ReasonConnectionNotReady: true,
 	ftrackv1alpha1.ReasonConnecting:         true,

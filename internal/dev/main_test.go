@@ -1,4 +1,4 @@
-package main
+package dev
 
 import (
 	"bufio"
@@ -21,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ftrack-operator/ftrack-operator/internal/manager"
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
 )
 
@@ -187,7 +188,7 @@ func kubeClientFrom(t *testing.T, kubeconfig string) client.Client {
 	if err != nil {
 		t.Fatalf("reading the kubeconfig dev wrote: %v", err)
 	}
-	c, err := client.New(cfg, client.Options{Scheme: newScheme()})
+	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package main
+package dev
 
 // devShimMarker is the marker file beside the shim links; unused where the kernel has no
 // parent-death signal.

@@ -1,4 +1,4 @@
-package main
+package dev
 
 import (
 	"bufio"
@@ -16,6 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ftrack-operator/ftrack-operator/internal/cli"
+	"github.com/ftrack-operator/ftrack-operator/internal/manager"
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
@@ -80,9 +82,9 @@ func bindDevFlags(fs *flag.FlagSet, o *devOptions) {
 	fs.DurationVar(&o.timeout, "timeout", devDefaultTimeout, "How long --until-ready waits.")
 }
 
-// runDev runs the local development environment until ctx is cancelled (Ctrl-C), or with
+// Run runs the local development environment until ctx is cancelled (Ctrl-C), or with
 // --until-ready until every sample is Ready.
-func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -95,13 +97,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return &usageError{msg: err.Error()}
+		return &cli.UsageError{Msg: err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q; see 'ftrack-operator dev -h'", fs.Arg(0))}
+		return &cli.UsageError{Msg: fmt.Sprintf("unexpected argument %q; see 'ftrack-operator dev -h'", fs.Arg(0))}
 	}
 	if o.timeout <= 0 {
-		return &usageError{msg: fmt.Sprintf("--timeout must be positive, got %v", o.timeout)}
+		return &cli.UsageError{Msg: fmt.Sprintf("--timeout must be positive, got %v", o.timeout)}
 	}
 	target, err := devTargetFromFlags(o, os.Getenv)
 	if err != nil {
@@ -146,12 +148,12 @@ func devTargetFromFlags(o devOptions, getenv func(string) string) (devTarget, er
 	}
 	if server == "" {
 		if o.secretFile != "" {
-			return devTarget{}, &usageError{msg: "--secret needs --server (or FTRACK_SERVER)"}
+			return devTarget{}, &cli.UsageError{Msg: "--secret needs --server (or FTRACK_SERVER)"}
 		}
 		return devTarget{creds: credentials{user: ftracktest.DefaultUser, key: ftracktest.DefaultAPIKey}}, nil
 	}
 	if !strings.HasPrefix(server, "http://") && !strings.HasPrefix(server, "https://") {
-		return devTarget{}, &usageError{msg: fmt.Sprintf("--server must start with http:// or https://, got %q", server)}
+		return devTarget{}, &cli.UsageError{Msg: fmt.Sprintf("--server must start with http:// or https://, got %q", server)}
 	}
 	creds := credentials{user: getenv("FTRACK_API_USER"), key: getenv("FTRACK_API_KEY")}
 	if o.secretFile != "" {
@@ -161,7 +163,7 @@ func devTargetFromFlags(o devOptions, getenv func(string) string) (devTarget, er
 		}
 	}
 	if creds.user == "" || creds.key == "" {
-		return devTarget{}, &usageError{msg: "a real ftrack server needs FTRACK_API_USER and FTRACK_API_KEY, in the environment or in the --secret file"}
+		return devTarget{}, &cli.UsageError{Msg: "a real ftrack server needs FTRACK_API_USER and FTRACK_API_KEY, in the environment or in the --secret file"}
 	}
 	return devTarget{server: strings.TrimRight(server, "/"), creds: creds}, nil
 }
@@ -253,7 +255,7 @@ func (d devSession) run(ctx context.Context) (err error) {
 		defer func() { _ = os.Remove(envFile) }()
 	}
 
-	k8s, err := client.New(cp.config, client.Options{Scheme: newScheme()})
+	k8s, err := client.New(cp.config, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
 		return fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
@@ -269,7 +271,11 @@ func (d devSession) run(ctx context.Context) (err error) {
 	defer closeLog()
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logOut)))
 	shutdown := 10 * time.Second
-	mgr, err := newManager(cp.config, managerOptions{metricsAddr: "0", probeAddr: "0", concurrency: DefaultConcurrency, gracefulShutdown: shutdown})
+	whHost, whPort, whCertDir := cp.webhookServer()
+	mgr, err := manager.New(cp.config, manager.Options{
+		MetricsAddr: "0", ProbeAddr: "0", Concurrency: manager.DefaultConcurrency, GracefulShutdown: shutdown,
+		WebhookHost: whHost, WebhookPort: whPort, WebhookCertDir: whCertDir,
+	})
 	if err != nil {
 		return err
 	}
