@@ -14,8 +14,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -46,7 +44,7 @@ var commands = map[string]command{
 func main() {
 	ctx := ctrl.SetupSignalHandler()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !cli.Silent(err) {
 			fmt.Fprintln(os.Stderr, "ftrack-operator:", err)
 		}
 		os.Exit(cli.ExitCode(err))
@@ -64,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case "help", "-h", "-help", "--help":
 			fmt.Fprint(stdout, usage())
 			return nil
-		case "dev", "emulator":
+		case "dev", "emulator", "plan", "export":
 			return cli.Usagef("%q is not part of this build (the release build is the manager alone); run it from a checkout: go run . %s", args[0], args[0])
 		}
 	}

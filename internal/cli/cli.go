@@ -3,9 +3,13 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 )
 
 // UsageError is a bad command line.
@@ -19,12 +23,65 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// ExitCode maps an error to the process exit status: 2 for usage errors and help, 1
-// otherwise.
+// ExitError ends a command with an exit status and no further message: the command's
+// output already said what there was to say (plan's exit code 2 for "changes", for example).
+type ExitError struct{ Code int }
+
+// Error implements error.
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// ExitCode maps an error to the process exit status: 0 for help, an ExitError's code, 2 for
+// usage errors, 1 otherwise.
 func ExitCode(err error) int {
+	var exitErr *ExitError
 	var usageErr *UsageError
-	if errors.Is(err, flag.ErrHelp) || errors.As(err, &usageErr) {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &exitErr):
+		return exitErr.Code
+	case errors.As(err, &usageErr):
 		return 2
 	}
 	return 1
+}
+
+// Silent reports whether err needs no message: help was asked for, or the command already
+// reported (ExitError).
+func Silent(err error) bool {
+	var exitErr *ExitError
+	return errors.Is(err, flag.ErrHelp) || errors.As(err, &exitErr)
+}
+
+// ReadCredentialsFile reads FTRACK_API_USER and FTRACK_API_KEY (or apiUser and apiKey, a
+// connection Secret's keys) from a file of KEY=VALUE lines, as --secret names it; blank lines
+// and # comments are skipped. The key's value never appears in an error.
+func ReadCredentialsFile(path string) (user, key string, err error) {
+	f, err := os.Open(path) //nolint:gosec // G304: the user names their own credentials file
+	if err != nil {
+		return "", "", fmt.Errorf("reading --secret: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		if !ok {
+			return "", "", fmt.Errorf("--secret %s line %d: want KEY=VALUE", path, n)
+		}
+		v = strings.Trim(strings.TrimSpace(v), `"'`)
+		switch strings.TrimSpace(k) {
+		case "FTRACK_API_USER", "apiUser":
+			user = v
+		case "FTRACK_API_KEY", "apiKey":
+			key = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", "", fmt.Errorf("reading --secret %s: %w", path, err)
+	}
+	return user, key, nil
 }

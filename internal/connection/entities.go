@@ -142,6 +142,62 @@ func (c *Entities) Observe(ctx context.Context, want *plan.Desired) (*plan.Obser
 	if err != nil || e == nil {
 		return nil, err
 	}
+	return observedFrom(e, want), nil
+}
+
+// ObserveMany reads what ftrack holds of many entities at once, with a few queries: one per
+// type and DefaultMaxReadIDs ids, all sent in one batch. It returns what it found by id;
+// entities that do not exist are not in the map.
+func (c *Entities) ObserveMany(ctx context.Context, wants []*plan.Desired) (map[string]*plan.Observed, error) {
+	type group struct {
+		proj  []string
+		wants map[string]*plan.Desired
+	}
+	groups := map[string]*group{}
+	for _, w := range wants {
+		g := groups[w.Type.Name()]
+		if g == nil {
+			g = &group{wants: map[string]*plan.Desired{}}
+			groups[w.Type.Name()] = g
+		}
+		g.proj = append(g.proj, projections(w)...)
+		g.wants[w.ID] = w
+	}
+	var ops []ftrack.Op
+	var types []string
+	for _, typ := range slices.Sorted(maps.Keys(groups)) {
+		g := groups[typ]
+		slices.Sort(g.proj)
+		g.proj = slices.Compact(g.proj)
+		for chunk := range slices.Chunk(slices.Sorted(maps.Keys(g.wants)), DefaultMaxReadIDs) {
+			ops = append(ops, ftrack.QueryOp(fmt.Sprintf("select %s from %s where %s limit %d", strings.Join(g.proj, ", "), typ, ftrack.In("id", chunk), len(chunk))))
+			types = append(types, typ)
+		}
+	}
+	out := map[string]*plan.Observed{}
+	for start := 0; start < len(ops); start += DefaultMaxBatchOperations {
+		end := min(start+DefaultMaxBatchOperations, len(ops))
+		res, err := c.co.Do(ctx, ops[start:end]...)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range res {
+			entities, err := ftrack.Entities(r)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range entities {
+				if w := groups[types[start+i]].wants[e.ID()]; w != nil {
+					out[e.ID()] = observedFrom(e, w)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// observedFrom returns what e holds of the attributes want names.
+func observedFrom(e *ftrack.Entity, want *plan.Desired) *plan.Observed {
 	values := e.Values()
 	o := &plan.Observed{
 		Type:     e.EntityType(),
@@ -187,7 +243,7 @@ func (c *Entities) Observe(ctx context.Context, want *plan.Desired) (*plan.Obser
 			o.Custom[k] = iv["value"]
 		}
 	}
-	return o, nil
+	return o
 }
 
 // LinkPath formats a link value as "project / sequence / shot / task"; "" when the value is
@@ -726,6 +782,57 @@ func DeclaredConfigurations(ctx context.Context, r client.Reader, namespace stri
 				out[k] = e.Name
 			}
 		}
+	}
+	return out, nil
+}
+
+// Names returns the display names (name, or the first of username and key the type has) of
+// the entities of typ with ids, by id.
+func (c *Entities) Names(ctx context.Context, typ string, ids []string) (map[string]string, error) {
+	s, ok := c.schemas.Get(typ)
+	if !ok {
+		return nil, nil
+	}
+	attr := ""
+	for _, a := range []string{"name", "username", "key", "label"} {
+		if _, ok := s.Property(a); ok {
+			attr = a
+			break
+		}
+	}
+	if attr == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	err := c.queryByIDs(ctx, ids, func(in string) string {
+		return fmt.Sprintf("select id, %s from %s where id in (%s)", attr, typ, in)
+	}, func(e *ftrack.Entity) {
+		out[e.ID()], _ = e.Values()[attr].(string)
+	})
+	return out, err
+}
+
+// CountDescendants returns how many entities of each type ftrack deletes with the context id
+// (its TypedContext descendants), at most a thousand counted.
+func (c *Entities) CountDescendants(ctx context.Context, es plan.EntityType, id string) (map[string]int, error) {
+	if !es.IsA("Context") {
+		return nil, nil
+	}
+	cond := fmt.Sprintf("ancestors any (id is %s)", ftrack.Quote(id))
+	if es.Name() == "Project" {
+		cond = fmt.Sprintf("project_id is %s", ftrack.Quote(id))
+	}
+	res, err := c.co.Do(ctx, ftrack.QueryOp(fmt.Sprintf("select id from TypedContext where %s limit 1000", cond)))
+	if err != nil {
+		return nil, err
+	}
+	entities, err := ftrack.Entities(res[0])
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, e := range entities {
+		out[e.EntityType()]++
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package dev
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -168,38 +167,10 @@ func devTargetFromFlags(o devOptions, getenv func(string) string) (devTarget, er
 	return devTarget{server: strings.TrimRight(server, "/"), creds: creds}, nil
 }
 
-// readCredentialsFile reads FTRACK_API_USER and FTRACK_API_KEY (or apiUser and apiKey, the
-// Secret's keys) from a file of KEY=VALUE lines; blank lines and # comments are skipped. The
-// key's value never appears in an error.
+// readCredentialsFile reads the credentials of --secret (see cli.ReadCredentialsFile).
 func readCredentialsFile(path string) (credentials, error) {
-	f, err := os.Open(path) //nolint:gosec // G304: the user names their own credentials file
-	if err != nil {
-		return credentials{}, fmt.Errorf("reading --secret: %w", err)
-	}
-	defer func() { _ = f.Close() }()
-	var c credentials
-	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-		if !ok {
-			return credentials{}, fmt.Errorf("--secret %s line %d: want KEY=VALUE", path, n)
-		}
-		v = strings.Trim(strings.TrimSpace(v), `"'`)
-		switch strings.TrimSpace(k) {
-		case "FTRACK_API_USER", "apiUser":
-			c.user = v
-		case "FTRACK_API_KEY", "apiKey":
-			c.key = v
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return credentials{}, fmt.Errorf("reading --secret %s: %w", path, err)
-	}
-	return c, nil
+	user, key, err := cli.ReadCredentialsFile(path)
+	return credentials{user: user, key: key}, err
 }
 
 // devSession is one run of the dev command.

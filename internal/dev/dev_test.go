@@ -402,6 +402,75 @@ func TestDevProcess(t *testing.T) {
 		}
 	})
 
+	t.Run("Plan", func(t *testing.T) {
+		if readyErr != nil {
+			t.Fatalf("the samples are not Ready: %v", readyErr)
+		}
+		bin := operatorBinary(t)
+		kubeconfig := filepath.Join(p.stateDir, "kubeconfig")
+		secret := filepath.Join(p.stateDir, "ftrack.env")
+		plan := func(samples string) (string, int) {
+			cmd := exec.CommandContext(ctx, bin, "plan", "-k", samples, "--kubeconfig", kubeconfig, "--server", p.url, "--secret", secret, "--no-color")
+			cmd.Env = cleanEnv()
+			out, err := cmd.Output()
+			code := 0
+			var exitErr *exec.ExitError
+			if errors.As(err, &exitErr) {
+				code = exitErr.ExitCode()
+			} else if err != nil {
+				t.Fatalf("plan: %v", err)
+			}
+			return string(out), code
+		}
+		samples := filepath.Join(moduleRoot(t), "config", "samples")
+		if out, code := plan(samples); code != 0 || !strings.Contains(out, "Plan: 0 to create, 0 to update, 0 to delete, 0 invalid.") {
+			t.Fatalf("plan of the applied samples: exit %d, want 0 with no changes:\n%s", code, out)
+		}
+		// One sample's status changes, as a pull request would change it.
+		edited := filepath.Join(t.TempDir(), "samples")
+		if err := copyTree(samples, edited); err != nil {
+			t.Fatal(err)
+		}
+		shot := filepath.Join(edited, "show-gullwing", "sq010", "sh020.yaml")
+		data, err := os.ReadFile(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := strings.Replace(string(data), `query: Status where name is "Not started"`, `query: Status where name is "In progress"`, 1)
+		if changed == string(data) {
+			t.Fatal("the sample shot sq010-sh020 no longer has the status the test changes")
+		}
+		if err := os.WriteFile(shot, []byte(changed), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, code := plan(edited)
+		if code != 2 {
+			t.Fatalf("plan after the edit: exit %d, want 2:\n%s", code, out)
+		}
+		var changes []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "~ ") || strings.HasPrefix(l, "+ ") || strings.HasPrefix(l, "- ") || strings.HasPrefix(l, "    ") {
+				changes = append(changes, l)
+			}
+		}
+		want := []string{"~ update Shot gullwing / sq010 / sh020", `    references.status: Status "Not started" → Status "In progress"`}
+		if diff := cmp.Diff(want, changes); diff != "" {
+			t.Fatalf("the plan of the edit (-want +got):\n%s\n%s", diff, out)
+		}
+		// Applied, the operator writes what the plan said: planning again changes nothing.
+		apply := exec.CommandContext(ctx, "kubectl", "--kubeconfig", kubeconfig, "apply", "-f", shot)
+		apply.Env = cleanEnv()
+		if out, err := apply.CombinedOutput(); err != nil {
+			t.Fatalf("kubectl apply: %v\n%s", err, out)
+		}
+		waitFor(t, time.Minute, "the plan of the applied edit is empty", func() error {
+			if out, code := plan(edited); code != 0 {
+				return fmt.Errorf("exit %d:\n%s", code, out)
+			}
+			return nil
+		})
+	})
+
 	t.Run("READMEWalkthrough", func(t *testing.T) {
 		if readyErr != nil {
 			t.Fatalf("the samples are not Ready: %v", readyErr)
@@ -954,5 +1023,63 @@ func TestDevAgainstAServer(t *testing.T) {
 	}
 	if got := site.Count("Shot"); got != 3 {
 		t.Errorf("the server holds %d shots, want 3", got)
+	}
+}
+
+// TestREADMEPlanInCI runs the README's CI example as written, with kubectl-ftrack built and
+// on the PATH and the job's environment pointing at an emulator: the plan of the samples
+// (all new there) is written as Markdown and the job passes.
+func TestREADMEPlanInCI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the kubectl plugin")
+	}
+	for _, tool := range []string{"kubectl", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the CI example needs %s, which is not on PATH", tool)
+		}
+	}
+	root := moduleRoot(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := fencedBetween(string(readme), "<!-- plan-ci:begin -->", "<!-- plan-ci:end -->", "sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(bin, "kubectl-ftrack"), "./cmd/kubectl-ftrack")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building kubectl-ftrack: %v\n%s", err, out)
+	}
+	srv, err := ftracktest.NewServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	work := t.TempDir()
+	if err := copyTree(filepath.Join(root, "config"), filepath.Join(work, "config")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), "bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = work
+	cmd.Env = append(cleanEnv(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"FTRACK_SERVER="+srv.URL, "FTRACK_API_USER="+ftracktest.DefaultUser, "FTRACK_API_KEY="+ftracktest.DefaultAPIKey)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's CI example failed: %v\n%s", err, out)
+	}
+	md, err := os.ReadFile(filepath.Join(work, "plan.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"### ftrack plan", "| + create | Project gullwing |", "to create, 0 to update, 0 to delete, 0 invalid"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("plan.md lacks %q:\n%s", want, md)
+		}
+	}
+	if n := srv.RequestCount("create") + srv.RequestCount("update") + srv.RequestCount("delete"); n != 0 {
+		t.Errorf("the plan sent %d writes to ftrack", n)
 	}
 }

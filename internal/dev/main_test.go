@@ -311,3 +311,18 @@ func mustRoot() string {
 	}
 	return root
 }
+
+// waitFor polls cond until it returns nil or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = cond(); err == nil {
+			return
+		}
+		timer := time.NewTimer(200 * time.Millisecond)
+		<-timer.C
+	}
+	t.Fatalf("%s: not reached within %s: %v", what, timeout, err)
+}

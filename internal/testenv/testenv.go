@@ -151,9 +151,15 @@ func (e *Environment) Stop() error {
 
 // KubeConfig returns a kubeconfig file's contents for an administrator of the control plane.
 func (e *Environment) KubeConfig() ([]byte, error) {
-	user, err := e.env.ControlPlane.AddUser(envtest.User{Name: "ftrack-operator-admin", Groups: []string{"system:masters"}}, nil)
+	return e.UserKubeConfig("ftrack-operator-admin", "system:masters")
+}
+
+// UserKubeConfig returns a kubeconfig file's contents for the user name in groups; what the
+// user may do is what RBAC grants them.
+func (e *Environment) UserKubeConfig(name string, groups ...string) ([]byte, error) {
+	user, err := e.env.ControlPlane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("testenv: adding an administrator: %w", err)
+		return nil, fmt.Errorf("testenv: adding user %s: %w", name, err)
 	}
 	return user.KubeConfig()
 }
