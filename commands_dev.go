@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/ftrack-operator/ftrack-operator/internal/dev"
+	"github.com/ftrack-operator/ftrack-operator/internal/export"
 	"github.com/ftrack-operator/ftrack-operator/internal/planrun"
 )
 
@@ -19,4 +20,7 @@ func init() {
 	commands["plan"] = command{run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return planrun.Command(ctx, "ftrack-operator plan", args, os.Stdin, stdout, stderr)
 	}, summary: "print what applying FtrackEntity manifests would change in ftrack; see 'ftrack-operator plan -h'"}
+	commands["export"] = command{run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return export.Command(ctx, "ftrack-operator export", args, stdout, stderr)
+	}, summary: "write an existing ftrack site as manifests that adopt it; see 'ftrack-operator export -h'"}
 }

@@ -20,11 +20,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/internal/cli"
 	"github.com/ftrack-operator/ftrack-operator/internal/jsclient"
 	"github.com/ftrack-operator/ftrack-operator/internal/manager"
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
 )
 
 func TestDevTargetFromFlags(t *testing.T) {
@@ -503,6 +506,13 @@ func TestDevProcess(t *testing.T) {
 		t.Logf("walkthrough output:\n%s", out)
 	})
 
+	t.Run("READMEAdopt", func(t *testing.T) {
+		if readyErr != nil {
+			t.Fatalf("the samples are not Ready: %v", readyErr)
+		}
+		readmeAdopt(ctx, t, filepath.Join(p.stateDir, "kubeconfig"))
+	})
+
 	// Ctrl-C: dev stops the manager, the control plane and the emulator, then exits 0.
 	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -811,6 +821,81 @@ func TestGoClientGuideExampleRuns(t *testing.T) {
 	}
 }
 
+// pluginDir builds kubectl-ftrack into a new directory and returns it, for PATH.
+func pluginDir(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(bin, "kubectl-ftrack"), "./cmd/kubectl-ftrack")
+	build.Dir = moduleRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building kubectl-ftrack: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// readmeAdopt runs the README's "Adopt an existing site" script as written, against a site
+// that holds a show nobody manages yet and the cluster of kubeconfig: the export is applied,
+// every object becomes Ready, nothing but ownership marks reaches ftrack, and the plan is
+// empty.
+func readmeAdopt(ctx context.Context, t *testing.T, kubeconfig string) {
+	readme, err := os.ReadFile(filepath.Join(moduleRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := fencedBetween(string(readme), "<!-- adopt:begin -->", "<!-- adopt:end -->", "sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ftracktest.NewServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	s, err := ftrack.NewSession(ctx, ftrack.WithServerURL(srv.URL), ftrack.WithAPIUser(ftracktest.DefaultUser),
+		ftrack.WithAPIKey(ftracktest.DefaultAPIKey), ftrack.WithoutSchemaCache(), ftrack.WithPluginPaths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	const pid, qid, hid = "00000000-0000-4000-8000-00000000a001", "00000000-0000-4000-8000-00000000a002", "00000000-0000-4000-8000-00000000a003"
+	if _, err := s.Do(ctx,
+		ftrack.CreateOp("Project", map[string]any{"id": pid, "name": "gullwing", "full_name": "Gullwing", "project_schema_id": builtin.DefaultProjectSchemaID}),
+		ftrack.CreateOp("Sequence", map[string]any{"id": qid, "name": "sq010", "parent_id": pid}),
+		ftrack.CreateOp("Shot", map[string]any{"id": hid, "name": "sh010", "parent_id": qid, "description": "Harbour at dawn"}),
+		ftrack.CreateOp("Task", map[string]any{"name": "comp", "parent_id": hid, "type_id": builtin.CompositingTypeID}),
+		ftrack.CreateOp("Metadata", map[string]any{"parent_id": hid, "parent_type": "Shot", "key": "lens", "value": "35mm"}),
+	); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(cleanEnv(), "PATH="+pluginDir(t)+string(os.PathListSeparator)+os.Getenv("PATH"), "KUBECONFIG="+kubeconfig,
+		"FTRACK_SERVER="+srv.URL, "FTRACK_API_USER="+ftracktest.DefaultUser, "FTRACK_API_KEY="+ftracktest.DefaultAPIKey)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's adoption example failed: %v\nscript:\n%s\noutput:\n%s", err, script, out)
+	}
+	if !strings.Contains(string(out), "Plan: 0 to create, 0 to update, 0 to delete, 0 invalid.") {
+		t.Errorf("the plan of the adopted export is not empty:\n%s", out)
+	}
+	for _, op := range []string{"update", "delete"} {
+		if n := srv.RequestCount(op); n != 0 {
+			t.Errorf("adopting the export sent %d %s requests", n, op)
+		}
+	}
+	for _, m := range srv.All("Metadata") {
+		if m["key"] != "lens" && m["key"] != v1alpha1.MetadataManagedBy {
+			t.Errorf("adopting the export created metadata %v in ftrack; only ownership marks may be created", m["key"])
+		}
+	}
+	// An object is adopted once its parent is: one batch of marks per level of the tree
+	// (project and site objects, sequence, shot, task) at most.
+	if n := srv.RequestCount("create"); n > 4 {
+		t.Errorf("adopting 4 levels of entities and the site objects they use sent %d create requests, want the marks batched", n)
+	}
+}
+
 // fencedBetween returns the body of the first ```lang block between the begin and end markers
 // of a Markdown document.
 func fencedBetween(doc, begin, end, lang string) (string, error) {
@@ -1047,12 +1132,7 @@ func TestREADMEPlanInCI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(bin, "kubectl-ftrack"), "./cmd/kubectl-ftrack")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building kubectl-ftrack: %v\n%s", err, out)
-	}
+	bin := pluginDir(t)
 	srv, err := ftracktest.NewServer()
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,9 @@ import (
 	"slices"
 	"strings"
 
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -172,4 +175,12 @@ func Is(u *unstructured.Unstructured, kind string) bool {
 // Convert converts u into the typed object out (an FtrackEntity, a connection, a Secret).
 func Convert(u *unstructured.Unstructured, out any) error {
 	return runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, out, true)
+}
+
+// Scheme returns a scheme of the kinds the commands read: the core kinds and the operator's.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(v1alpha1.AddToScheme(s))
+	return s
 }

@@ -498,3 +498,53 @@ func Validate(set *schema.Set, spec *v1alpha1.FtrackEntitySpec) (*Desired, error
 	}
 	return d, nil
 }
+
+// SettableAttributes lists the scalar and datetime attributes of the type that a spec may
+// set under attributes (what Validate accepts), in schema order.
+func (es EntityType) SettableAttributes() []string {
+	var out []string
+	for _, name := range es.s.PropertyOrder {
+		p, _ := es.s.Property(name)
+		if p == nil || es.s.IsPrimaryKey(name) || es.s.IsComputed(name) || es.serverSet(name) || strings.HasPrefix(name, "_") || p.RestrictedProjection || es.RelationOfForeignKey(name) != "" {
+			continue
+		}
+		if k := p.Kind(); k == schema.KindScalar || k == schema.KindDateTime {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// SettableReferences lists the relations of the type that a spec may set under references,
+// with the foreign key that holds each ("" when there is none), in schema order.
+func (es EntityType) SettableReferences() map[string]string {
+	out := map[string]string{}
+	for _, name := range es.s.PropertyOrder {
+		p, _ := es.s.Property(name)
+		if p == nil || p.Kind() != schema.KindReference || es.s.IsComputed(name) || es.serverSet(name) {
+			continue
+		}
+		out[name] = es.ForeignKey(name)
+	}
+	return out
+}
+
+// ServerDefault returns what ftrack stores in attribute name when a create leaves it out, when
+// that is known: the schema's default, else what the server fills (0 for a typed context's bid
+// and sort, "active" for a project's status).
+func (es EntityType) ServerDefault(name string) (any, bool) {
+	if p, ok := es.s.Property(name); ok && p.HasDefault {
+		return p.Default, true
+	}
+	switch {
+	case (name == "bid" || name == "sort") && es.set.IsA(es.s.ID, "TypedContext"):
+		return 0.0, true
+	case name == "status" && es.s.ID == "Project":
+		return "active", true
+	}
+	return nil, false
+}
+
+// ServerFills reports whether ftrack fills attribute or relation name when a create leaves it
+// out (the status, type and project of a typed context, for example).
+func (es EntityType) ServerFills(name string) bool { return es.serverFillsOnCreate(name) }

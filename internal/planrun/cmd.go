@@ -10,8 +10,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/term"
-	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ftrack-operator/ftrack-operator/internal/cli"
 	"github.com/ftrack-operator/ftrack-operator/internal/manifests"
@@ -99,7 +97,7 @@ Flags:
 		return cli.Usagef("--secret needs --server")
 	}
 	if !*noCluster {
-		c, ns, err := clusterClient(*kubeconfig, *kubeContext)
+		c, ns, err := cli.ClusterReader(*kubeconfig, *kubeContext)
 		switch {
 		case err != nil && opts.Server == nil:
 			return fmt.Errorf("reaching the cluster (for the connections and the objects it holds): %w; give --server to plan without a cluster", err)
@@ -134,29 +132,6 @@ Flags:
 		return ErrChanges
 	}
 	return nil
-}
-
-// clusterClient returns a client of the cluster of the kubeconfig (kubectl's rules), and the
-// context's namespace. It only reads.
-func clusterClient(kubeconfig, kubeContext string) (client.Reader, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
-	cfg := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
-	rc, err := cfg.ClientConfig()
-	if err != nil {
-		return nil, "", err
-	}
-	ns, _, err := cfg.Namespace()
-	if err != nil {
-		return nil, "", err
-	}
-	c, err := client.New(rc, client.Options{Scheme: scheme()})
-	if err != nil {
-		return nil, "", err
-	}
-	return c, ns, nil
 }
 
 func isTerminal(w io.Writer) bool {
