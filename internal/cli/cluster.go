@@ -2,15 +2,15 @@ package cli
 
 import (
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/ftrack-operator/ftrack-operator/internal/manifests"
 )
 
 // ClusterReader returns a client of the cluster of a kubeconfig, chosen by kubectl's rules
 // (an explicit file, else $KUBECONFIG, else ~/.kube/config; the context, else the current
-// one), and the context's namespace. The commands that use it only read.
-func ClusterReader(kubeconfig, kubeContext string) (client.Reader, string, error) {
+// one), and the context's namespace, decoding with scheme. The commands that use it only
+// read.
+func ClusterReader(kubeconfig, kubeContext string, scheme *runtime.Scheme) (client.Reader, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig
@@ -24,7 +24,7 @@ func ClusterReader(kubeconfig, kubeContext string) (client.Reader, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	c, err := client.New(rc, client.Options{Scheme: manifests.Scheme()})
+	c, err := client.New(rc, client.Options{Scheme: scheme})
 	if err != nil {
 		return nil, "", err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/internal/cli"
 	"github.com/ftrack-operator/ftrack-operator/internal/connection"
+	"github.com/ftrack-operator/ftrack-operator/internal/manifests"
 )
 
 type stringList []string
@@ -116,7 +117,7 @@ Flags:
 		if *connName == "" && *clusterConn == "" {
 			return cli.Usagef("name the connection to read the site through (--connection or --cluster-connection), or give --server")
 		}
-		reader, kubeNS, err := cli.ClusterReader(*kubeconfig, *kubeContext)
+		reader, kubeNS, err := cli.ClusterReader(*kubeconfig, *kubeContext, manifests.Scheme())
 		if err != nil {
 			return fmt.Errorf("reaching the cluster: %w", err)
 		}

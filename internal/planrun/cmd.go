@@ -97,7 +97,7 @@ Flags:
 		return cli.Usagef("--secret needs --server")
 	}
 	if !*noCluster {
-		c, ns, err := cli.ClusterReader(*kubeconfig, *kubeContext)
+		c, ns, err := cli.ClusterReader(*kubeconfig, *kubeContext, manifests.Scheme())
 		switch {
 		case err != nil && opts.Server == nil:
 			return fmt.Errorf("reaching the cluster (for the connections and the objects it holds): %w; give --server to plan without a cluster", err)
