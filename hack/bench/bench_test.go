@@ -83,6 +83,7 @@ func TestParseFlags(t *testing.T) {
 		"SortedUnique":    {reason: "sizes are sorted and deduplicated", args: []string{"--sizes", "500,100,500"}, sizes: []int{100, 500}},
 		"UnknownScenario": {reason: "a typo is refused", args: []string{"--scenarios", "bulk,idel"}, wantErr: true},
 		"BadSize":         {reason: "a size must be a number", args: []string{"--sizes", "1k"}, wantErr: true},
+		"PlanWithoutBulk": {reason: "plan measures the bulk show", args: []string{"--scenarios", "plan"}, wantErr: true},
 		"ShortResync":     {reason: "the operator's minimum resync is 1m", args: []string{"--poll-resync", "30s"}, wantErr: true},
 		"Argument":        {reason: "no positional arguments", args: []string{"extra"}, wantErr: true},
 	}

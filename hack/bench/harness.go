@@ -22,10 +22,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/controllers"
 	"github.com/ftrack-operator/ftrack-operator/internal/connection"
+	"github.com/ftrack-operator/ftrack-operator/internal/webhook"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
@@ -56,19 +58,23 @@ type managerHandle struct {
 // startManager runs the operator's reconcilers (the same set newManager registers) in a
 // manager that watches only namespaces. coalescer, when not empty, tunes the connections'
 // commit coalescers.
-func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namespaces []string, coalescer ...connection.CoalescerOption) (*managerHandle, error) {
+func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namespaces []string, hooks *webhookServer, coalescer ...connection.CoalescerOption) (*managerHandle, error) {
 	skip := true
 	nsCfg := map[string]cache.Config{}
 	for _, ns := range namespaces {
 		nsCfg[ns] = cache.Config{}
 	}
-	mgr, err := ctrl.NewManager(unthrottled(cfg), ctrl.Options{
+	opts := ctrl.Options{
 		Scheme:                 newScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{MaxConcurrentReconciles: concurrency, SkipNameValidation: &skip},
 		Cache:                  cache.Options{DefaultNamespaces: nsCfg},
-	})
+	}
+	if hooks != nil {
+		opts.WebhookServer = ctrlwebhook.NewServer(ctrlwebhook.Options{Host: hooks.host, Port: hooks.port, CertDir: hooks.certDir})
+	}
+	mgr, err := ctrl.NewManager(unthrottled(cfg), opts)
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
@@ -78,6 +84,11 @@ func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namesp
 	}
 	if err := controllers.SetupEntities(mgr, conns); err != nil {
 		return nil, err
+	}
+	if hooks != nil {
+		if err := webhook.Setup(mgr, conns.Pool); err != nil {
+			return nil, err
+		}
 	}
 	tracker := newReadyTracker()
 	inf, err := mgr.GetCache().GetInformer(ctx, &v1alpha1.FtrackEntity{})
@@ -96,6 +107,14 @@ func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namesp
 		return nil, errors.Join(errors.New("the manager's cache did not sync within a minute"), h.stop())
 	}
 	return h, nil
+}
+
+// webhookServer is where the admission webhooks installed in the control plane expect the
+// manager's webhook server.
+type webhookServer struct {
+	host    string
+	port    int
+	certDir string
 }
 
 // stop stops the manager and waits for it.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -46,11 +47,12 @@ type options struct {
 	PollResync     time.Duration `json:"pollResync"`
 	PhaseTimeout   time.Duration `json:"phaseTimeout"`
 	Constrained    bool          `json:"constrained"`
+	Webhooks       bool          `json:"webhooks"`
 
 	out, cpuprofile, memprofile, managerLog, apiserverProfile string
 }
 
-var allScenarios = []string{"bulk", "idle", "drift", "memory"}
+var allScenarios = []string{"bulk", "plan", "export", "idle", "drift", "memory"}
 
 // The in-flight limits of --constrained (kube-apiserver's defaults are 200 and 400).
 const (
@@ -61,8 +63,10 @@ const (
 const usage = `Usage: go run ./hack/bench [flags]
 
 Runs the operator against envtest and the ftrack emulator and measures, each against its
-baseline in the same run: bulk convergence (against the API server's floor), idle requests,
-drift correction (events against resync polling) and memory. Prints a table; --out writes JSON.
+baseline in the same run: bulk convergence (against the API server's floor), plan of the
+converged show and export of an unmanaged one (against one paged query pass), the adoption
+of that export, idle requests, drift correction (events against resync polling) and memory.
+Prints a table; --out writes JSON.
 
 Flags:
 `
@@ -105,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.memprofile, "memprofile", "", "Write a heap profile, taken at the memory measurement, to this file.")
 	fs.StringVar(&o.managerLog, "manager-log", "", "File the manager logs to (default: discarded).")
 	fs.BoolVar(&o.Constrained, "constrained", false, "Run kube-apiserver and etcd as a busy shared cluster would: both on one CPU (the last one), with at most "+strconv.Itoa(constrainedMutating)+" mutating and "+strconv.Itoa(constrainedReadOnly)+" read-only requests in flight.")
+	fs.BoolVar(&o.Webhooks, "webhooks", true, "Install the admission webhooks (config/webhook) and serve them from the manager, as an install with cert-manager does; --webhooks=false measures without them.")
 	fs.StringVar(&o.apiserverProfile, "apiserver-cpuprofile", "", "Write a 30 s CPU profile of kube-apiserver, taken from the first create of the largest bulk show, to this file.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -139,6 +144,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--idle-window must be positive")
 	case o.PollResync < time.Minute:
 		return nil, errors.New("--poll-resync must be at least 1m, the operator's minimum")
+	case (o.has("plan") || o.has("export")) && !o.has("bulk"):
+		return nil, errors.New("--scenarios: plan and export run at the bulk sizes, after the bulk show; add bulk")
 	}
 	return o, nil
 }
@@ -189,11 +196,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			"max-requests-inflight":          strconv.Itoa(constrainedReadOnly),
 		}))
 	}
+	if o.Webhooks {
+		root, err := testenv.ModuleRoot()
+		if err != nil {
+			return err
+		}
+		envOpts = append(envOpts, testenv.WithWebhooks(filepath.Join(root, "config", "webhook", "manifests.yaml")))
+	}
 	env, err := testenv.Start(ctx, envOpts...)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, env.Stop()) }()
+	var hooks *webhookServer
+	if o.Webhooks {
+		host, port, dir := env.WebhookServer()
+		hooks = &webhookServer{host: host, port: port, certDir: dir}
+	}
 	if o.Constrained {
 		cpu := runtime.NumCPU() - 1
 		n, err := pinChildren(cpu, "kube-apiserver", "etcd")
@@ -221,6 +240,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	for _, n := range sizes {
 		namespaces = append(namespaces, fmt.Sprintf("bench-op-%d", n))
+		if o.has("export") {
+			namespaces = append(namespaces, adoptNamespace(n))
+		}
 	}
 	namespaces = append(namespaces, "bench-op-1000", "bench-drift", "bench-drift-poll")
 	slices.Sort(namespaces)
@@ -230,7 +252,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
-	mgr, err := startManager(ctx, env.Config, o.Concurrency, namespaces)
+	mgr, err := startManager(ctx, env.Config, o.Concurrency, namespaces, hooks)
 	if err != nil {
 		return err
 	}
@@ -245,6 +267,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	for _, n := range sizes {
 		if err := b.runBulk(ctx, n); err != nil {
 			return fmt.Errorf("bulk %d: %w", n, err)
+		}
+		if o.has("plan") {
+			if err := b.runPlan(ctx, n); err != nil {
+				return fmt.Errorf("plan %d: %w", n, err)
+			}
+		}
+		if o.has("export") {
+			if err := b.runExport(ctx, n); err != nil {
+				return fmt.Errorf("export %d: %w", n, err)
+			}
 		}
 	}
 	if o.has("idle") {
@@ -314,7 +346,7 @@ func printTable(w io.Writer, r *results) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	defer func() { _ = tw.Flush() }()
 	fmt.Fprintf(tw, "machine\t%d CPUs, %d MiB, %s %s/%s\t\t\n", r.Machine.CPUs, r.Machine.MemoryMiB, r.Machine.Go, r.Machine.OS, r.Machine.Arch)
-	fmt.Fprintf(tw, "settings\tlatency %s, concurrency %d, creators %d\t\t\n", r.Settings.Latency, r.Settings.Concurrency, r.Settings.Creators)
+	fmt.Fprintf(tw, "settings\tlatency %s, concurrency %d, creators %d, webhooks %t, constrained %t\t\t\n", r.Settings.Latency, r.Settings.Concurrency, r.Settings.Creators, r.Settings.Webhooks, r.Settings.Constrained)
 	fmt.Fprintln(tw, "figure\tmeasured\tbaseline\tgoal")
 	for _, b := range r.Bulk {
 		fmt.Fprintf(tw, "bulk %d: seconds until all Ready\t%.1f s (%.2f× floor)\tfloor %.1f s\t≤ 1.5× floor\n", b.N, b.OperatorSeconds, b.Ratio, b.FloorSeconds)
@@ -331,6 +363,9 @@ func printTable(w io.Writer, r *results) {
 		if o := b.BatchingOff; o != nil {
 			fmt.Fprintf(tw, "bulk %d: batched / batching off\ttime %.2f×, requests %.3f×\tbatching off: all Ready after %.1f s\t\n", b.N, o.TimeRatio, o.RequestRatio, o.OperatorSeconds)
 		}
+	}
+	for _, l := range lifecycleLines(r) {
+		fmt.Fprintln(tw, l)
 	}
 	if i := r.Idle; i != nil {
 		fmt.Fprintf(tw, "idle: requests per entity per hour\t%.5f (%d in %.0f s, %d entities)\t\t≤ 0.01\n", i.RequestsPerEntityPerHour, i.Requests, i.WindowSeconds, i.Entities)

@@ -147,14 +147,16 @@ type MemoryResult struct {
 }
 
 type results struct {
-	Machine  machine       `json:"machine"`
-	Settings options       `json:"settings"`
-	Bulk     []BulkResult  `json:"bulk,omitempty"`
-	Idle     *IdleResult   `json:"idle,omitempty"`
-	Drift    *DriftResult  `json:"drift,omitempty"`
-	Memory   *MemoryResult `json:"memory,omitempty"`
-	Started  time.Time     `json:"started"`
-	Seconds  float64       `json:"seconds"`
+	Machine  machine        `json:"machine"`
+	Settings options        `json:"settings"`
+	Bulk     []BulkResult   `json:"bulk,omitempty"`
+	Idle     *IdleResult    `json:"idle,omitempty"`
+	Drift    *DriftResult   `json:"drift,omitempty"`
+	Memory   *MemoryResult  `json:"memory,omitempty"`
+	Plan     []PlanResult   `json:"plan,omitempty"`
+	Export   []ExportResult `json:"export,omitempty"`
+	Started  time.Time      `json:"started"`
+	Seconds  float64        `json:"seconds"`
 }
 
 // runBulk measures the floor and the operator for n objects.
@@ -293,7 +295,7 @@ func (b *bench) runBulkUnbatched(ctx context.Context, n int) (_ *BulkBaseline, e
 	if err := createNamespace(ctx, b.k8s, ns); err != nil {
 		return nil, err
 	}
-	mgr, err := startManager(ctx, b.cfg, b.opts.Concurrency, []string{ns},
+	mgr, err := startManager(ctx, b.cfg, b.opts.Concurrency, []string{ns}, nil,
 		connection.WithMaxBatchOperations(1), connection.WithMaxInFlight(b.opts.Concurrency))
 	if err != nil {
 		return nil, err

@@ -22,6 +22,12 @@ const (
 	// DefaultMaxCoalesceWindow is the longest a busy connection gathers a batch (see
 	// CommitCoalescer).
 	DefaultMaxCoalesceWindow = 500 * time.Millisecond
+	// markWindow and markMaxWindow are the windows of a connection's second coalescer,
+	// which carries the writes that only set ownership marks: adopting a show sends one per
+	// entity, nothing but the object's own status waits on them, and a stream of them
+	// gathers for up to markMaxWindow (a lone one leaves after markWindow).
+	markWindow    = 200 * time.Millisecond
+	markMaxWindow = time.Second
 	// DefaultMaxBatchOperations is the largest number of operations sent in one request.
 	DefaultMaxBatchOperations = 250
 	// DefaultMaxReadIDs is the largest number of ids read by one query.

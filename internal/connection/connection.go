@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,10 +26,13 @@ import (
 // entity reconciler uses. It is built once, by Pool.Open, and replaced by a new Connection
 // (never changed) when the connection's settings or credentials change; Done is closed then.
 type Connection struct {
-	key         Key
-	session     *ftrack.Session
-	limiter     *rate.Limiter
-	coalescer   *CommitCoalescer
+	key       Key
+	session   *ftrack.Session
+	limiter   *rate.Limiter
+	coalescer *CommitCoalescer
+	// marks gathers the writes that only set ownership marks (an adoption), which nothing
+	// waits on but the object's own status: longer windows fill their batches.
+	marks       *CommitCoalescer
 	configs     configCache
 	lookups     lookupCache
 	entities    *Entities
@@ -139,7 +143,9 @@ func (p *Pool) Open(ctx context.Context, spec Spec) (*Connection, error) {
 		WithBatchObserver(func(n int) { batchOperations.WithLabelValues(label).Observe(float64(n)) }),
 	}
 	c.coalescer = NewCommitCoalescer(s.Do, append(coalescerOpts, p.coalescerOptions...)...)
-	c.entities = &Entities{co: c.coalescer, schemas: s.Schemas(), configs: &c.configs, lookups: &c.lookups}
+	markOpts := append(slices.Clone(coalescerOpts), WithCoalesceWindow(markWindow), WithMaxCoalesceWindow(markMaxWindow))
+	c.marks = NewCommitCoalescer(s.Do, append(markOpts, p.coalescerOptions...)...)
+	c.entities = &Entities{co: c.coalescer, marks: c.marks, schemas: s.Schemas(), configs: &c.configs, lookups: &c.lookups}
 	refused := func() { p.refuse(c) }
 	budget.unauthorized.Store(&refused)
 	return c, nil
@@ -263,6 +269,9 @@ func (c *Connection) close() {
 	c.closeOnce.Do(func() {
 		c.ready.Store(false)
 		close(c.done)
+		if c.marks != nil {
+			_ = c.marks.Close()
+		}
 		if c.coalescer != nil {
 			_ = c.coalescer.Close()
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
@@ -32,10 +33,35 @@ type Found struct {
 // objects usually refer to the same few parents, statuses and types.
 const lookupTTL = 30 * time.Second
 
-// lookupCache remembers entities found by id.
+// lookupCache remembers entities found by id, and the one entity each reference query
+// matched: the objects of a show refer to the same few statuses, types and priorities by
+// query. Concurrent reads of the same query share one operation.
 type lookupCache struct {
 	mu      sync.Mutex
 	entries map[string]lookupEntry
+	queries map[string]lookupEntry
+	flight  singleflight.Group
+}
+
+// getQuery returns the entity query q matched when it was read less than lookupTTL ago.
+func (c *lookupCache) getQuery(q string) (Found, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.queries[q]
+	if !ok || time.Now().After(e.expires) {
+		return Found{}, false
+	}
+	return e.found, true
+}
+
+// putQuery remembers that query q matched exactly f.
+func (c *lookupCache) putQuery(q string, f Found) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.queries == nil || len(c.queries) > 10000 {
+		c.queries = map[string]lookupEntry{}
+	}
+	c.queries[q] = lookupEntry{found: f, expires: time.Now().Add(lookupTTL)}
 }
 
 type lookupEntry struct {
@@ -100,7 +126,9 @@ const configTTL = time.Minute
 //
 // Errors are the ftrack client's typed errors.
 type Entities struct {
-	co      *CommitCoalescer
+	co *CommitCoalescer
+	// marks, when set, carries the updates that only set the ownership mark.
+	marks   *CommitCoalescer
 	schemas *schema.Set
 	configs *configCache
 	lookups *lookupCache
@@ -370,7 +398,11 @@ func (c *Entities) Update(ctx context.Context, want *plan.Desired, changes []pla
 	if len(ops) == 0 {
 		return nil
 	}
-	_, err := c.co.Do(ctx, ops...)
+	co := c.co
+	if c.marks != nil && plan.OnlyOwnershipMark(changes) {
+		co = c.marks
+	}
+	_, err := co.Do(ctx, ops...)
 	return err
 }
 
@@ -406,7 +438,9 @@ func (c *Entities) Lookup(ctx context.Context, base, id string) (*Found, error) 
 }
 
 // Query returns up to two entities that the query expr matches. expr may be a full
-// `select … from …` query or only its `Type where …` part.
+// `select … from …` query or only its `Type where …` part. A query that matched exactly one
+// entity is answered from memory for lookupTTL (none or several may change sooner: they are
+// read again), and concurrent calls with the same query share one read.
 func (c *Entities) Query(ctx context.Context, expr string) ([]Found, error) {
 	q := strings.TrimSpace(expr)
 	if !strings.HasPrefix(strings.ToLower(q), "select ") {
@@ -415,19 +449,31 @@ func (c *Entities) Query(ctx context.Context, expr string) ([]Found, error) {
 	if !strings.Contains(strings.ToLower(q), " limit ") {
 		q += " limit 2"
 	}
-	res, err := c.co.Do(ctx, ftrack.QueryOp(q))
+	if f, ok := c.lookups.getQuery(q); ok {
+		return []Found{f}, nil
+	}
+	v, err, _ := c.lookups.flight.Do(q, func() (any, error) {
+		res, err := c.co.Do(ctx, ftrack.QueryOp(q))
+		if err != nil {
+			return nil, err
+		}
+		entities, err := ftrack.Entities(res[0])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Found, 0, len(entities))
+		for _, e := range entities {
+			out = append(out, Found{Type: e.EntityType(), ID: e.ID()})
+		}
+		if len(out) == 1 {
+			c.lookups.putQuery(q, out[0])
+		}
+		return out, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	entities, err := ftrack.Entities(res[0])
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Found, 0, len(entities))
-	for _, e := range entities {
-		out = append(out, Found{Type: e.EntityType(), ID: e.ID()})
-	}
-	return out, nil
+	return slices.Clone(v.([]Found)), nil
 }
 
 // Find returns up to two ids of entities of es whose attributes equal match (values as
