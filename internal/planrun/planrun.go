@@ -155,7 +155,32 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := r.load(ns, res); err != nil {
 		return nil, err
 	}
-	if err := r.cluster(); err != nil {
+	// The connections open (a session reads the server's schemas) while the cluster's
+	// objects are listed: both are reads plan cannot do without.
+	type connRef struct {
+		namespace string
+		ref       v1alpha1.ConnectionReference
+	}
+	var refs []connRef
+	seen := map[connRef]bool{}
+	for _, key := range r.order {
+		n := r.nodes[key]
+		c := connRef{n.obj.Namespace, n.obj.Spec.ConnectionRef}
+		if !seen[c] {
+			seen[c] = true
+			refs = append(refs, c)
+		}
+	}
+	opened := make(chan struct{})
+	go func() {
+		defer close(opened)
+		for _, c := range refs {
+			_, _ = op.get(ctx, c.namespace, c.ref) // an error is kept, and reported per object
+		}
+	}()
+	err := r.cluster()
+	<-opened
+	if err != nil {
 		return nil, err
 	}
 	r.validate()
