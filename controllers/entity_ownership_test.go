@@ -141,6 +141,7 @@ func TestOwnershipTakeoverRefused(t *testing.T) {
 	hostile := teamB.entity("grab", "Shot", func(e *v1alpha1.FtrackEntity) {
 		e.Annotations = map[string]string{v1alpha1.AnnotationEntityID: shotID}
 		e.Spec.Attributes = attrs(map[string]any{"name": "sh010", "description": "team-b was here"})
+		e.Spec.References = map[string]v1alpha1.EntityReference{"parent": {ID: studio.statusID("sq010")}}
 		e.Spec.DeletionPolicy = v1alpha1.DeletionPolicyDelete
 	})
 	teamB.create(hostile)

@@ -5,6 +5,7 @@ package badspecs
 
 import (
 	"encoding/json"
+	"maps"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
@@ -85,7 +86,9 @@ func shot(mutate func(*v1alpha1.FtrackEntity)) func(*v1alpha1.FtrackEntity) {
 func task(refs map[string]v1alpha1.EntityReference) func(*v1alpha1.FtrackEntity) {
 	return func(e *v1alpha1.FtrackEntity) {
 		e.Spec.Attributes = Attrs(map[string]any{"name": "comp"})
-		e.Spec.References = refs
+		// Under the seeded project unless the case names another parent.
+		e.Spec.References = map[string]v1alpha1.EntityReference{"parent": {ID: ParentID}}
+		maps.Copy(e.Spec.References, refs)
 	}
 }
 
@@ -231,6 +234,11 @@ func Cases() []Case {
 				e.Spec.Attributes = Attrs(map[string]any{"name": "p", "full_name": "P"})
 			},
 			WantReason: v1alpha1.ReasonMissingRequiredAttribute, WantMessage: "Project.project_schema is required by ftrack",
+		},
+		{
+			Name:   "ContextWithoutParent",
+			Reason: "a shot with no parent would belong to no project", Type: "Shot", Mutate: shot(func(e *v1alpha1.FtrackEntity) { e.Spec.References = nil }),
+			WantReason: v1alpha1.ReasonMissingRequiredAttribute, WantMessage: "references.parent: a Shot sits under a parent in ftrack",
 		},
 		{
 			Name:   "MissingRequiredScalar",

@@ -350,10 +350,21 @@ func validateStatic(es EntityType, spec *v1alpha1.FtrackEntitySpec) (map[string]
 //   - it is not a plain value (collections and mappings are never required on create);
 //   - the server fills it on create (see serverFillsOnCreate).
 //
+// A typed context (a sequence, shot, task…) also needs its parent: the schema does not list
+// parent_id as required, but in ftrack every context below a project sits under one, and its
+// project follows from it. Without a parent the entity would belong to no project.
+//
 // Specs that only adopt or observe an existing entity create nothing and are not checked.
 func validateRequired(es EntityType, spec *v1alpha1.FtrackEntitySpec, attrs map[string]any) error {
 	if spec.Management == v1alpha1.ManagementObserve || spec.Adopt != nil {
 		return nil
+	}
+	if es.set.IsA(es.s.ID, "TypedContext") {
+		_, byRef := spec.References["parent"]
+		if v, byKey := attrs["parent_id"]; !byRef && (!byKey || v == nil) {
+			return Errorf(v1alpha1.ReasonMissingRequiredAttribute,
+				"references.parent: a %s sits under a parent in ftrack (the project, or a context of it), which gives it its project; name the parent under references.parent", es.s.ID)
+		}
 	}
 	for _, name := range es.s.Required {
 		p, ok := es.s.Property(name)

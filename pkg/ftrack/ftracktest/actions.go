@@ -524,6 +524,11 @@ func (b *batch) create(op map[string]any) (any, error) {
 	if err := b.checkRequired(t, data); err != nil {
 		return nil, err
 	}
+	if t.is("TypedContext") && data["project_id"] == nil {
+		// Every context below a project sits under a parent, which gives it its project
+		// (showid cannot be null).
+		return nil, validationError("%s needs a parent: a context of a project, or the project itself; project_id (showid) cannot be null", t.name)
+	}
 	if err := b.checkUnique(t, data, nil); err != nil {
 		return nil, err
 	}
