@@ -567,6 +567,9 @@ func (r *EntityReconciler) carryOut(ctx context.Context, conn *connection.Connec
 	if p.Path != "" {
 		obj.Status.Path = p.Path
 	}
+	if p.DisplayName != "" {
+		obj.Status.DisplayName = p.DisplayName
+	}
 	switch {
 	case p.ReplacedOwner != "":
 		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, v1alpha1.EventReasonOwnerReplaced, "Adopt",

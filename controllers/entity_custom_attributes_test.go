@@ -62,6 +62,12 @@ func TestEntityWaitsForCustomAttributeConfiguration(t *testing.T) {
 	if !ok || cfg["object_type_id"] != builtin.ShotObjectTypeID {
 		t.Errorf("configuration in ftrack = %v, want one restricted to the Shot object type", cfg)
 	}
+	// kubectl's FTRACK-NAME column: a configuration is named by its key, a shot by its name.
+	for name, want := range map[string]string{"cut-out": "cut_out", "sh010": "sh010"} {
+		if e, err := f.get(name); err != nil || e.Status.DisplayName != want {
+			t.Errorf("%s: status.displayName = %q (%v), want %q", name, e.Status.DisplayName, err, want)
+		}
+	}
 	if diff := cmp.Diff(map[string]int{"Shot": 1, "CustomAttributeConfiguration": 3},
 		map[string]int{"Shot": f.server.Count("Shot"), "CustomAttributeConfiguration": f.server.Count("CustomAttributeConfiguration")}); diff != "" {
 		t.Errorf("entities in ftrack (-want +got):\n%s", diff)

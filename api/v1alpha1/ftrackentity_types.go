@@ -219,6 +219,11 @@ type FtrackEntityStatus struct {
 	// users, configurations) show their name.
 	// +optional
 	Path string `json:"path,omitempty"`
+	// DisplayName is the entity's name in ftrack: its name, or for types named otherwise
+	// the attribute that names them (a custom attribute configuration's key, a user's
+	// username).
+	// +optional
+	DisplayName string `json:"displayName,omitempty"`
 	// Ownership is how the operator came to manage the entity: Created, Adopted or Observed.
 	// Only entities it created or adopted are ever deleted.
 	// +optional
@@ -361,7 +366,7 @@ const (
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ftent,categories=ftrack
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.entityType`
-// +kubebuilder:printcolumn:name="Name",type=string,JSONPath=`.spec.attributes.name`
+// +kubebuilder:printcolumn:name="Ftrack-Name",type=string,JSONPath=`.status.displayName`
 // +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.status.id`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`

@@ -77,6 +77,9 @@ type Plan struct {
 	Ownership v1alpha1.Ownership
 	// Path is the entity's path once the plan is carried out, "" when unknown.
 	Path string
+	// DisplayName is the entity's name (see EntityType.DisplayAttribute) once the plan is
+	// carried out, "" when unknown.
+	DisplayName string
 }
 
 // Decide chooses what to do with an entity: create it, update what differs, report drift,
@@ -109,6 +112,7 @@ func Decide(in Input) (*Plan, error) {
 		if name, ok := want.Attrs["name"].(string); ok {
 			p.Path = EntityPath(want.ParentPath, name)
 		}
+		p.DisplayName, _ = want.Attrs[want.Type.DisplayAttribute()].(string)
 		return p, nil
 	}
 	if have.Type != "" && !want.Type.set.IsA(have.Type, want.Type.Name()) {
@@ -144,6 +148,11 @@ func Decide(in Input) (*Plan, error) {
 		p.Path = have.Path
 	case named:
 		p.Path = EntityPath(want.ParentPath, name)
+	}
+	display := want.Type.DisplayAttribute()
+	p.DisplayName, _ = have.Attrs[display].(string)
+	if name, ok := want.Attrs[display].(string); ok && !observe {
+		p.DisplayName = name // the update writes it
 	}
 	p.Changes = Diff(want, have)
 	if observe {

@@ -74,6 +74,17 @@ func (es EntityType) IsA(typ string) bool { return es.set.IsA(es.s.ID, typ) }
 
 // HasLink reports whether entities of the type have ftrack's link: the list of
 // {id, name, type} from the project down to the entity.
+// DisplayAttribute is the attribute that names entities of the type for people: name, else
+// key (custom attribute configurations), else username (users); "" when there is none.
+func (es EntityType) DisplayAttribute() string {
+	for _, a := range []string{"name", "key", "username"} {
+		if _, ok := es.s.Property(a); ok {
+			return a
+		}
+	}
+	return ""
+}
+
 func (es EntityType) HasLink() bool {
 	_, ok := es.s.Property("link")
 	return ok
