@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,7 @@ type devOptions struct {
 	stateDir   string
 	kubeconfig string
 	managerLog string
+	metrics    string
 	untilReady bool
 	timeout    time.Duration
 }
@@ -77,6 +79,7 @@ func bindDevFlags(fs *flag.FlagSet, o *devOptions) {
 	fs.StringVar(&o.stateDir, "state-dir", "", "Directory of the kubeconfig, the manager log and the control-plane shims (default .dev of the module).")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Where to write the kubeconfig (default STATE-DIR/kubeconfig).")
 	fs.StringVar(&o.managerLog, "manager-log", "", "File the manager logs to; - is stderr (default STATE-DIR/manager.log).")
+	fs.StringVar(&o.metrics, "metrics-listen", "127.0.0.1:0", "Address the manager's Prometheus metrics are served on (port 0 picks a free one, printed at start); 0 turns them off.")
 	fs.BoolVar(&o.untilReady, "until-ready", false, "Exit 0 once every sample is Ready, non-zero on --timeout: a smoke test.")
 	fs.DurationVar(&o.timeout, "timeout", devDefaultTimeout, "How long --until-ready waits.")
 }
@@ -175,11 +178,13 @@ func readCredentialsFile(path string) (credentials, error) {
 
 // devSession is one run of the dev command.
 type devSession struct {
-	opts   devOptions
-	target devTarget
-	root   string
-	stdout io.Writer
-	stderr io.Writer
+	opts devOptions
+	// metricsURL is where the manager serves its metrics, "" when it does not.
+	metricsURL string
+	target     devTarget
+	root       string
+	stdout     io.Writer
+	stderr     io.Writer
 }
 
 // run starts everything, reports, and stops everything again in reverse order.
@@ -218,9 +223,16 @@ func (d devSession) run(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { _ = os.Remove(d.opts.kubeconfig) }()
+	metricsAddr, err := freeAddress(d.opts.metrics)
+	if err != nil {
+		return fmt.Errorf("--metrics-listen: %w", err)
+	}
+	if metricsAddr != "0" {
+		d.metricsURL = "http://" + metricsAddr + "/metrics"
+	}
 	envFile := filepath.Join(d.opts.stateDir, "ftrack.env")
 	if emulator != nil {
-		if err := writeFtrackEnv(envFile, serverURL, d.target.creds); err != nil {
+		if err := writeFtrackEnv(envFile, serverURL, d.target.creds, d.metricsURL); err != nil {
 			return err
 		}
 		defer func() { _ = os.Remove(envFile) }()
@@ -244,7 +256,7 @@ func (d devSession) run(ctx context.Context) (err error) {
 	shutdown := 10 * time.Second
 	whHost, whPort, whCertDir := cp.webhookServer()
 	mgr, err := manager.New(cp.config, manager.Options{
-		MetricsAddr: "0", ProbeAddr: "0", Concurrency: manager.DefaultConcurrency, GracefulShutdown: shutdown,
+		MetricsAddr: metricsAddr, ProbeAddr: "0", Concurrency: manager.DefaultConcurrency, GracefulShutdown: shutdown,
 		WebhookHost: whHost, WebhookPort: whPort, WebhookCertDir: whCertDir,
 	})
 	if err != nil {
@@ -337,6 +349,9 @@ func (d devSession) banner(serverURL string, emulator bool, namespace string, ap
 	}
 	fmt.Fprintf(w, "  kubeconfig       %s\n", d.opts.kubeconfig)
 	fmt.Fprintf(w, "  manager log      %s\n", d.opts.managerLog)
+	if d.metricsURL != "" {
+		fmt.Fprintf(w, "  metrics          %s\n", d.metricsURL)
+	}
 	fmt.Fprintf(w, "  samples          %d objects from %s, namespace %s", applied, d.opts.samples, namespace)
 	if pending > 0 {
 		fmt.Fprintf(w, "; %d more once their dependencies are Ready", pending)
@@ -355,10 +370,34 @@ func (d devSession) banner(serverURL string, emulator bool, namespace string, ap
 	_, _ = io.WriteString(d.stdout, w.String())
 }
 
-// writeFtrackEnv writes the emulator's client settings as a shell file.
-func writeFtrackEnv(path, server string, c credentials) error {
+// writeFtrackEnv writes the emulator's client settings as a shell file, and the manager's
+// metrics URL when it serves them.
+func writeFtrackEnv(path, server string, c credentials, metricsURL string) error {
 	body := fmt.Sprintf("# The ftrack emulator of 'ftrack-operator dev'; removed when dev stops.\nexport FTRACK_SERVER=%s\nexport FTRACK_API_USER=%s\nexport FTRACK_API_KEY=%s\n", server, c.user, c.key)
+	if metricsURL != "" {
+		body += "# The operator's Prometheus metrics.\nexport FTRACK_OPERATOR_METRICS=" + metricsURL + "\n"
+	}
 	return os.WriteFile(path, []byte(body), 0o600)
+}
+
+// freeAddress returns addr with a free port in place of port 0 ("0" stays "0": off).
+func freeAddress(addr string) (string, error) {
+	if addr == "0" {
+		return addr, nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if port != "0" {
+		return addr, nil
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String(), nil
 }
 
 // openManagerLog opens the manager's log destination: "-" is stderr.

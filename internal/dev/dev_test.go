@@ -360,6 +360,22 @@ func TestDevUntilReady(t *testing.T) {
 	if !strings.Contains(out.String(), "every sample is Ready") {
 		t.Errorf("dev did not report that every sample is Ready:\n%s", out)
 	}
+	// The banner counts what the progress lines count.
+	var applied, pending, ready, total int
+	for _, line := range strings.Split(out.String(), "\n") {
+		if i := strings.Index(line, "samples "); i >= 0 && strings.Contains(line, " objects from ") {
+			_, _ = fmt.Sscanf(strings.TrimSpace(line[i+len("samples "):]), "%d objects", &applied)
+			if j := strings.Index(line, "; "); j >= 0 {
+				_, _ = fmt.Sscanf(line[j+2:], "%d more", &pending)
+			}
+		}
+		if i := strings.Index(line, "] "); i >= 0 && strings.Contains(line, " Ready (") {
+			_, _ = fmt.Sscanf(line[i+2:], "%d/%d Ready", &ready, &total)
+		}
+	}
+	if applied == 0 || applied+pending != total {
+		t.Errorf("the banner says %d objects and %d more, the progress counts %d:\n%s", applied, pending, total, out)
+	}
 	if _, err := os.Stat(kubeconfig); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the kubeconfig of a stopped control plane is left behind: %v", err)
 	}
@@ -607,7 +623,7 @@ func readFtrackEnv(t *testing.T, path string) []string {
 	}
 	var env []string
 	for line := range strings.Lines(string(raw)) {
-		if kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export "); ok {
+		if kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export "); ok && !strings.HasPrefix(kv, "FTRACK_OPERATOR_METRICS=") {
 			env = append(env, kv)
 		}
 	}

@@ -190,8 +190,9 @@ func (a *sampleApplier) applyBase(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	// Counted as the progress lines count: the ftrack-operator.dev objects.
 	for _, o := range a.objs {
-		if _, waits := a.deps[o]; !waits {
+		if _, waits := a.deps[o]; !waits && o.GroupVersionKind().Group == ftrackv1alpha1.GroupVersion.Group {
 			applied++
 		}
 	}
