@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -15,6 +17,7 @@ import (
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/internal/connection"
 	"github.com/ftrack-operator/ftrack-operator/internal/export"
+	"github.com/ftrack-operator/ftrack-operator/internal/plan"
 	"github.com/ftrack-operator/ftrack-operator/internal/planrun"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
@@ -63,8 +66,9 @@ type ExportResult struct {
 }
 
 // pagedPass opens a session of its own and reads the entities of project by type, page by
-// page (and, when ns is set, lists the FtrackEntity objects of ns), and reports the time and
-// the emulator's requests.
+// page, selecting what plan reads of each (connection.Projections of the show's specs); when
+// ns is set it also lists the FtrackEntity objects of ns. It reports the time and the
+// emulator's requests.
 func (b *bench) pagedPass(ctx context.Context, project, ns string) (PagedPass, error) {
 	before := len(b.emulator.Requests())
 	start := time.Now()
@@ -80,14 +84,32 @@ func (b *bench) pagedPass(ctx context.Context, project, ns string) (PagedPass, e
 		return PagedPass{}, err
 	}
 	defer func() { _ = s.Close() }()
+	// One spec of each type says what is read of that type.
+	proj := map[string][]string{}
+	var order []string
+	for _, o := range showObjects("pass", project, 1+shotsPerSequence*(1+tasksPerShot)+1) {
+		typ := o.Spec.EntityType
+		if _, ok := proj[typ]; ok {
+			continue
+		}
+		want, err := plan.Validate(s.Schemas(), &o.Spec)
+		if err != nil {
+			return PagedPass{}, err
+		}
+		for rel := range o.Spec.References {
+			want.Refs[rel] = plan.Ref{}
+		}
+		maps.Copy(want.Metadata, plan.ManagedByMarker("x"))
+		proj[typ] = connection.Projections(want)
+		order = append(order, typ)
+	}
 	n := 0
-	for _, q := range []string{
-		"select id, name, full_name, project_schema_id from Project where name is " + ftrack.Quote(project),
-		"select id, name, description, parent_id from Sequence where project.name is " + ftrack.Quote(project),
-		"select id, name, description, parent_id from Shot where project.name is " + ftrack.Quote(project),
-		"select id, name, parent_id, type_id, status_id from Task where project.name is " + ftrack.Quote(project),
-	} {
-		r, err := s.Query(q, ftrack.WithPageSize(1000))
+	for _, typ := range order {
+		where := "project.name is " + ftrack.Quote(project)
+		if typ == "Project" {
+			where = "name is " + ftrack.Quote(project)
+		}
+		r, err := s.Query(fmt.Sprintf("select %s from %s where %s", strings.Join(proj[typ], ", "), typ, where), ftrack.WithPageSize(1000))
 		if err != nil {
 			return PagedPass{}, err
 		}

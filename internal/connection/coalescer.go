@@ -26,8 +26,8 @@ const (
 	// which carries the writes that only set ownership marks: adopting a show sends one per
 	// entity, nothing but the object's own status waits on them, and a stream of them
 	// gathers for up to markMaxWindow (a lone one leaves after markWindow).
-	markWindow    = 200 * time.Millisecond
-	markMaxWindow = time.Second
+	markWindow    = 300 * time.Millisecond
+	markMaxWindow = 1500 * time.Millisecond
 	// DefaultMaxBatchOperations is the largest number of operations sent in one request.
 	DefaultMaxBatchOperations = 250
 	// DefaultMaxReadIDs is the largest number of ids read by one query.

@@ -134,6 +134,9 @@ type Entities struct {
 	lookups *lookupCache
 }
 
+// Projections are the attributes Observe and ObserveMany read for want.
+func Projections(want *plan.Desired) []string { return projections(want) }
+
 // projections are the attributes Observe reads for want.
 func projections(want *plan.Desired) []string {
 	p := []string{"id"}
