@@ -26,8 +26,8 @@ const (
 	// which carries the writes that only set ownership marks: adopting a show sends one per
 	// entity, nothing but the object's own status waits on them, and a stream of them
 	// gathers for up to markMaxWindow (a lone one leaves after markWindow).
-	markWindow    = 300 * time.Millisecond
-	markMaxWindow = 1500 * time.Millisecond
+	markWindow    = 200 * time.Millisecond
+	markMaxWindow = time.Second
 	// DefaultMaxBatchOperations is the largest number of operations sent in one request.
 	DefaultMaxBatchOperations = 250
 	// DefaultMaxReadIDs is the largest number of ids read by one query.
@@ -272,6 +272,13 @@ func (c *CommitCoalescer) Read(ctx context.Context, entityType string, projectio
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// Direct sends ops as a request of their own, without gathering them with other work: for
+// a caller that has gathered a large read itself and sends its parts side by side. The
+// request still waits for the connection's budget in its transport.
+func (c *CommitCoalescer) Direct(ctx context.Context, ops ...ftrack.Op) ([]any, error) {
+	return c.call(ctx, ops...)
 }
 
 // enqueue adds u to the pending batch.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
@@ -177,7 +178,7 @@ func (c *Entities) Observe(ctx context.Context, want *plan.Desired) (*plan.Obser
 }
 
 // ObserveMany reads what ftrack holds of many entities at once, with a few queries: one per
-// type and DefaultMaxReadIDs ids, all sent in one batch. It returns what it found by id;
+// type and DefaultMaxReadIDs ids, sent as DefaultMaxInFlight requests side by side. It returns what it found by id;
 // entities that do not exist are not in the map.
 func (c *Entities) ObserveMany(ctx context.Context, wants []*plan.Desired) (map[string]*plan.Observed, error) {
 	type group struct {
@@ -205,24 +206,42 @@ func (c *Entities) ObserveMany(ctx context.Context, wants []*plan.Desired) (map[
 			types = append(types, typ)
 		}
 	}
-	out := map[string]*plan.Observed{}
-	for start := 0; start < len(ops); start += DefaultMaxBatchOperations {
-		end := min(start+DefaultMaxBatchOperations, len(ops))
-		res, err := c.co.Do(ctx, ops[start:end]...)
-		if err != nil {
-			return nil, err
-		}
-		for i, r := range res {
-			entities, err := ftrack.Entities(r)
+	// The queries go as DefaultMaxInFlight batches (or more when they are many) sent side by
+	// side: the server answers them in parallel.
+	size := min(DefaultMaxBatchOperations, max(1, (len(ops)+DefaultMaxInFlight-1)/DefaultMaxInFlight))
+	var (
+		mu  sync.Mutex
+		out = map[string]*plan.Observed{}
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(DefaultMaxInFlight)
+	for start := 0; start < len(ops); start += size {
+		end := min(start+size, len(ops))
+		g.Go(func() error {
+			res, err := c.co.Direct(gctx, ops[start:end]...)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			for _, e := range entities {
-				if w := groups[types[start+i]].wants[e.ID()]; w != nil {
-					out[e.ID()] = observedFrom(e, w)
+			found := map[string]*plan.Observed{}
+			for i, r := range res {
+				entities, err := ftrack.Entities(r)
+				if err != nil {
+					return err
+				}
+				for _, e := range entities {
+					if w := groups[types[start+i]].wants[e.ID()]; w != nil {
+						found[e.ID()] = observedFrom(e, w)
+					}
 				}
 			}
-		}
+			mu.Lock()
+			maps.Copy(out, found)
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
