@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/internal/connection"
@@ -25,8 +24,8 @@ import (
 
 // PagedPass is the baseline of plan and export: opening a session and reading the show's
 // entities as one paged query pass, one query per entity type with what a spec of the show
-// sets, 1,000 per page; for plan, also one list of the namespace's FtrackEntity objects from
-// the API server (plan reads both).
+// sets, 1,000 per page; for plan, also one list of the cluster's FtrackEntity objects, as plan
+// lists them (every namespace: an entity may be claimed from another one).
 type PagedPass struct {
 	Seconds  float64 `json:"seconds"`
 	Requests int     `json:"requests"`
@@ -66,15 +65,15 @@ type ExportResult struct {
 }
 
 // pagedPass opens a session of its own and reads the entities of project by type, page by
-// page, selecting what plan reads of each (connection.Projections of the show's specs); when
-// ns is set it also lists the FtrackEntity objects of ns. It reports the time and the
+// page, selecting what plan reads of each (connection.Projections of the show's specs); with
+// listCluster it also lists the cluster's FtrackEntity objects. It reports the time and the
 // emulator's requests.
-func (b *bench) pagedPass(ctx context.Context, project, ns string) (PagedPass, error) {
+func (b *bench) pagedPass(ctx context.Context, project string, listCluster bool) (PagedPass, error) {
 	before := len(b.emulator.Requests())
 	start := time.Now()
-	if ns != "" {
+	if listCluster {
 		var list v1alpha1.FtrackEntityList
-		if err := b.k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		if err := b.k8s.List(ctx, &list); err != nil {
 			return PagedPass{}, err
 		}
 	}
@@ -136,7 +135,7 @@ func (b *bench) runPlan(ctx context.Context, n int) error {
 		u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("FtrackEntity"))
 		objs = append(objs, u)
 	}
-	base, err := b.pagedPass(ctx, project, ns)
+	base, err := b.pagedPass(ctx, project, true)
 	if err != nil {
 		return fmt.Errorf("the paged pass: %w", err)
 	}
@@ -206,7 +205,7 @@ func (b *bench) runExport(ctx context.Context, n int) error {
 	if err := b.seedShow(ctx, project, n); err != nil {
 		return err
 	}
-	base, err := b.pagedPass(ctx, project, "")
+	base, err := b.pagedPass(ctx, project, false)
 	if err != nil {
 		return fmt.Errorf("the paged pass: %w", err)
 	}
