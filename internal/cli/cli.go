@@ -85,3 +85,22 @@ func ReadCredentialsFile(path string) (user, key string, err error) {
 	}
 	return user, key, nil
 }
+
+// ServerCredentials checks a --server URL and returns it without a trailing slash, with the
+// API user and key from secretFile (see ReadCredentialsFile) or else from FTRACK_API_USER and
+// FTRACK_API_KEY. Problems are usage errors that never hold the key.
+func ServerCredentials(server, secretFile string) (url, user, key string, err error) {
+	if !strings.HasPrefix(server, "http://") && !strings.HasPrefix(server, "https://") {
+		return "", "", "", Usagef("--server must start with http:// or https://, got %q", server)
+	}
+	user, key = os.Getenv("FTRACK_API_USER"), os.Getenv("FTRACK_API_KEY")
+	if secretFile != "" {
+		if user, key, err = ReadCredentialsFile(secretFile); err != nil {
+			return "", "", "", err
+		}
+	}
+	if user == "" || key == "" {
+		return "", "", "", Usagef("--server needs FTRACK_API_USER and FTRACK_API_KEY, in the environment or in the --secret file")
+	}
+	return strings.TrimRight(server, "/"), user, key, nil
+}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -85,25 +84,15 @@ Flags:
 	ns := *namespace
 	var pool connection.Pool
 	if *server != "" {
-		if !strings.HasPrefix(*server, "http://") && !strings.HasPrefix(*server, "https://") {
-			return cli.Usagef("--server must start with http:// or https://, got %q", *server)
-		}
-		user, key := os.Getenv("FTRACK_API_USER"), os.Getenv("FTRACK_API_KEY")
-		if *secret != "" {
-			var err error
-			if user, key, err = cli.ReadCredentialsFile(*secret); err != nil {
-				return err
-			}
-		}
-		if user == "" || key == "" {
-			return cli.Usagef("--server needs FTRACK_API_USER and FTRACK_API_KEY, in the environment or in the --secret file")
+		url, user, key, err := cli.ServerCredentials(*server, *secret)
+		if err != nil {
+			return err
 		}
 		name := *connName
 		if name == "" {
 			name = "studio"
 		}
-		settings := &v1alpha1.ConnectionSettings{ServerURL: strings.TrimRight(*server, "/")}
-		var err error
+		settings := &v1alpha1.ConnectionSettings{ServerURL: url}
 		if c, err = pool.Open(ctx, connection.Spec{Key: connection.Key{Kind: "Server", Name: settings.ServerURL}, Settings: settings,
 			Credentials: connection.Credentials{APIUser: user, APIKey: key}, Log: logr.Discard()}); err != nil {
 			return fmt.Errorf("opening a session with %s: %w", settings.ServerURL, err)

@@ -80,17 +80,9 @@ Flags:
 	}
 	opts := Options{Objects: objs, Namespace: *namespace, Prune: *prune, Log: logr.Discard()}
 	if *server != "" {
-		if !strings.HasPrefix(*server, "http://") && !strings.HasPrefix(*server, "https://") {
-			return cli.Usagef("--server must start with http:// or https://, got %q", *server)
-		}
-		s := &Server{URL: strings.TrimRight(*server, "/"), APIUser: os.Getenv("FTRACK_API_USER"), APIKey: os.Getenv("FTRACK_API_KEY")}
-		if *secret != "" {
-			if s.APIUser, s.APIKey, err = cli.ReadCredentialsFile(*secret); err != nil {
-				return err
-			}
-		}
-		if s.APIUser == "" || s.APIKey == "" {
-			return cli.Usagef("--server needs FTRACK_API_USER and FTRACK_API_KEY, in the environment or in the --secret file")
+		s := &Server{}
+		if s.URL, s.APIUser, s.APIKey, err = cli.ServerCredentials(*server, *secret); err != nil {
+			return err
 		}
 		opts.Server = s
 	} else if *secret != "" {
