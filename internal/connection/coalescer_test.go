@@ -424,80 +424,19 @@ func TestCoalescerOptions(t *testing.T) {
 	}
 }
 
-// TestCommitCoalescerGathersASteadyStream sends creates one every 30 ms, more than one
-// window apart but within the quiet gap, after a first batch of several units, with budget
-// to spare: a busy coalescer keeps gathering them while they keep coming, where the fixed
-// window sends nearly one request each.
-func TestCommitCoalescerGathersASteadyStream(t *testing.T) {
-	t.Parallel()
-	const (
-		burst = 5
-		n     = 20
-		gap   = 30 * time.Millisecond
-	)
-	run := func(t *testing.T, prefix string, adaptive bool) int {
-		srv, s := newEmulatorSession(t)
-		l := rate.NewLimiter(1000, 1000)
-		opts := []CoalescerOption{WithLimiter(l), WithMaxCoalesceWindow(DefaultCoalesceWindow)}
-		if adaptive {
-			opts = []CoalescerOption{WithLimiter(l)}
-		}
-		c := NewCommitCoalescer(budgetCall(s, l), opts...)
-		t.Cleanup(func() { _ = c.Close() })
-		var wg sync.WaitGroup
-		var failed atomic.Int64
-		do := func(i int) {
-			if _, err := c.Do(t.Context(), createProjectOp(fmt.Sprintf("00000000-0000-4000-%s-%012d", prefix, i), fmt.Sprintf("%s-%d", prefix, i))); err != nil {
-				failed.Add(1)
-			}
-		}
-		// A first batch of several units: a bulk change has begun.
-		for i := range burst {
-			wg.Go(func() { do(i) })
-		}
-		wg.Wait()
-		srv.ResetRequests()
-		tick := time.NewTicker(gap)
-		defer tick.Stop()
-		for i := burst; i < burst+n; i++ {
-			<-tick.C
-			wg.Go(func() { do(i) })
-		}
-		wg.Wait()
-		if f := failed.Load(); f != 0 {
-			t.Fatalf("%d of %d creates failed", f, burst+n)
-		}
-		if got := srv.Count("Project"); got != burst+n {
-			t.Fatalf("projects stored = %d, want %d", got, burst+n)
-		}
-		return len(srv.Requests())
-	}
-	fixed := run(t, "d100", false)
-	adaptive := run(t, "e100", true)
-	t.Logf("%d creates %s apart: fixed window %d requests, adaptive window %d requests", n, gap, fixed, adaptive)
-	if adaptive*3 > fixed {
-		t.Errorf("adaptive window took %d requests, fixed window %d: want at most a third", adaptive, fixed)
-	}
-}
-
-// TestCommitCoalescerGathersASlowStream: a bulk change whose units arrive more slowly than
-// the quiet gap of windows (a slow API server paces the reconciles) still fills batches:
-// the gap follows the arrivals.
-func TestCommitCoalescerGathersASlowStream(t *testing.T) {
-	t.Parallel()
-	const (
-		burst = 5
-		n     = 24
-		gap   = 90 * time.Millisecond // three windows are 60 ms
-	)
+// streamRequests sends a first batch of burst creates at once (a bulk change has begun), then
+// n creates one every gap through a coalescer with opts and budget to spare, and returns the
+// requests the n creates took.
+func streamRequests(t *testing.T, prefix string, burst, n int, gap time.Duration, opts ...CoalescerOption) int {
+	t.Helper()
 	srv, s := newEmulatorSession(t)
 	l := rate.NewLimiter(1000, 1000)
-	c := NewCommitCoalescer(budgetCall(s, l), WithLimiter(l))
+	c := NewCommitCoalescer(budgetCall(s, l), append([]CoalescerOption{WithLimiter(l)}, opts...)...)
 	t.Cleanup(func() { _ = c.Close() })
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	do := func(i int) {
-		if _, err := c.Do(t.Context(), createProjectOp(fmt.Sprintf("00000000-0000-4000-f200-%012d", i), fmt.Sprintf("slow-%d", i))); err != nil {
+		if _, err := c.Do(t.Context(), createProjectOp(fmt.Sprintf("00000000-0000-4000-%s-%012d", prefix, i), fmt.Sprintf("%s-%d", prefix, i))); err != nil {
 			failed.Add(1)
 		}
 	}
@@ -516,7 +455,40 @@ func TestCommitCoalescerGathersASlowStream(t *testing.T) {
 	if f := failed.Load(); f != 0 {
 		t.Fatalf("%d of %d creates failed", f, burst+n)
 	}
-	got := len(srv.Requests())
+	if got := srv.Count("Project"); got != burst+n {
+		t.Fatalf("projects stored = %d, want %d", got, burst+n)
+	}
+	return len(srv.Requests())
+}
+
+// TestCommitCoalescerGathersASteadyStream sends creates one every 30 ms, more than one
+// window apart but within the quiet gap, after a first batch of several units, with budget
+// to spare: a busy coalescer keeps gathering them while they keep coming, where the fixed
+// window sends nearly one request each.
+func TestCommitCoalescerGathersASteadyStream(t *testing.T) {
+	t.Parallel()
+	const (
+		n   = 20
+		gap = 30 * time.Millisecond
+	)
+	fixed := streamRequests(t, "d100", 5, n, gap, WithMaxCoalesceWindow(DefaultCoalesceWindow))
+	adaptive := streamRequests(t, "e100", 5, n, gap)
+	t.Logf("%d creates %s apart: fixed window %d requests, adaptive window %d requests", n, gap, fixed, adaptive)
+	if adaptive*3 > fixed {
+		t.Errorf("adaptive window took %d requests, fixed window %d: want at most a third", adaptive, fixed)
+	}
+}
+
+// TestCommitCoalescerGathersASlowStream: a bulk change whose units arrive more slowly than
+// the quiet gap of windows (a slow API server paces the reconciles) still fills batches:
+// the gap follows the arrivals.
+func TestCommitCoalescerGathersASlowStream(t *testing.T) {
+	t.Parallel()
+	const (
+		n   = 24
+		gap = 90 * time.Millisecond // three windows are 60 ms
+	)
+	got := streamRequests(t, "f200", 5, n, gap)
 	t.Logf("%d creates %s apart: %d requests", n, gap, got)
 	// A batch per unit would be n requests; the maximum window (500 ms) holds about five.
 	if got*2 > n {
