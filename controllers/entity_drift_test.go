@@ -192,7 +192,9 @@ func TestEntityRecreatedShotKeepsItsTasksInTheProject(t *testing.T) {
 	if err := s.Commit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the shot and its tasks recreated in the project", func() error {
+	// The tasks come back once their shot has (a create under a missing parent is refused
+	// and retried with backoff): slower than the shot itself under load.
+	waitFor(t, 2*time.Minute, "the shot and its tasks recreated in the project", func() error {
 		if _, ok := f.server.Get("Shot", shot.Status.ID); !ok {
 			return errors.New("the shot is not back")
 		}
