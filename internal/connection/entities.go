@@ -39,30 +39,8 @@ const lookupTTL = 30 * time.Second
 // query. Concurrent reads of the same query share one operation.
 type lookupCache struct {
 	mu      sync.Mutex
-	entries map[string]lookupEntry
-	queries map[string]lookupEntry
+	entries map[string]lookupEntry // "id\x00" base "\x00" id, or "query\x00" query
 	flight  singleflight.Group
-}
-
-// getQuery returns the entity query q matched when it was read less than lookupTTL ago.
-func (c *lookupCache) getQuery(q string) (Found, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.queries[q]
-	if !ok || time.Now().After(e.expires) {
-		return Found{}, false
-	}
-	return e.found, true
-}
-
-// putQuery remembers that query q matched exactly f.
-func (c *lookupCache) putQuery(q string, f Found) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.queries == nil || len(c.queries) > 10000 {
-		c.queries = map[string]lookupEntry{}
-	}
-	c.queries[q] = lookupEntry{found: f, expires: time.Now().Add(lookupTTL)}
 }
 
 type lookupEntry struct {
@@ -70,24 +48,35 @@ type lookupEntry struct {
 	expires time.Time
 }
 
-func (c *lookupCache) get(base, id string) (Found, bool) {
+// load returns the entity remembered under key when it was read less than lookupTTL ago.
+func (c *lookupCache) load(key string) (Found, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[base+"\x00"+id]
+	e, ok := c.entries[key]
 	if !ok || time.Now().After(e.expires) {
 		return Found{}, false
 	}
 	return e.found, true
 }
 
-func (c *lookupCache) put(base string, f Found) {
+// store remembers f under key for lookupTTL.
+func (c *lookupCache) store(key string, f Found) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) > 10000 {
 		c.entries = map[string]lookupEntry{}
 	}
-	c.entries[base+"\x00"+f.ID] = lookupEntry{found: f, expires: time.Now().Add(lookupTTL)}
+	c.entries[key] = lookupEntry{found: f, expires: time.Now().Add(lookupTTL)}
 }
+
+func (c *lookupCache) get(base, id string) (Found, bool) {
+	return c.load("id\x00" + base + "\x00" + id)
+}
+func (c *lookupCache) put(base string, f Found) { c.store("id\x00"+base+"\x00"+f.ID, f) }
+
+// getQuery and putQuery remember the one entity query q matched.
+func (c *lookupCache) getQuery(q string) (Found, bool) { return c.load("query\x00" + q) }
+func (c *lookupCache) putQuery(q string, f Found)      { c.store("query\x00"+q, f) }
 
 // configCache holds the custom attribute configurations of one connection for a while.
 type configCache struct {
@@ -136,10 +125,7 @@ type Entities struct {
 }
 
 // Projections are the attributes Observe and ObserveMany read for want.
-func Projections(want *plan.Desired) []string { return projections(want) }
-
-// projections are the attributes Observe reads for want.
-func projections(want *plan.Desired) []string {
+func Projections(want *plan.Desired) []string {
 	p := []string{"id"}
 	if _, ok := want.Type.Schema().Property("name"); ok {
 		p = append(p, "name")
@@ -170,7 +156,7 @@ func projections(want *plan.Desired) []string {
 
 // Observe reads what ftrack holds of the entity want describes; nil when it does not exist.
 func (c *Entities) Observe(ctx context.Context, want *plan.Desired) (*plan.Observed, error) {
-	e, err := c.co.Read(ctx, want.Type.Name(), projections(want), want.ID)
+	e, err := c.co.Read(ctx, want.Type.Name(), Projections(want), want.ID)
 	if err != nil || e == nil {
 		return nil, err
 	}
@@ -192,7 +178,7 @@ func (c *Entities) ObserveMany(ctx context.Context, wants []*plan.Desired) (map[
 			g = &group{wants: map[string]*plan.Desired{}}
 			groups[w.Type.Name()] = g
 		}
-		g.proj = append(g.proj, projections(w)...)
+		g.proj = append(g.proj, Projections(w)...)
 		g.wants[w.ID] = w
 	}
 	var ops []ftrack.Op
@@ -281,13 +267,13 @@ func observedFrom(e *ftrack.Entity, want *plan.Desired) *plan.Observed {
 			}
 		}
 	}
-	for _, item := range collectionItems(values["metadata"]) {
+	for _, item := range CollectionItems(values["metadata"]) {
 		iv := item.Values()
 		k, _ := iv["key"].(string)
 		v, _ := iv["value"].(string)
 		o.Metadata[k] = v
 	}
-	for _, item := range collectionItems(values["custom_attributes"]) {
+	for _, item := range CollectionItems(values["custom_attributes"]) {
 		iv := item.Values()
 		if k, ok := iv["key"].(string); ok {
 			o.Custom[k] = iv["value"]
@@ -321,8 +307,9 @@ func LinkPath(v any) string {
 	return strings.Join(names, " / ")
 }
 
-// collectionItems returns the entities of a collection value.
-func collectionItems(v any) []*ftrack.Entity {
+// CollectionItems returns the entities of a collection value (a Collection, or a list as
+// a batch answer holds it).
+func CollectionItems(v any) []*ftrack.Entity {
 	switch x := v.(type) {
 	case *ftrack.Collection:
 		if x == nil {

@@ -404,7 +404,7 @@ func (x *exporter) fill(obj *v1alpha1.FtrackEntity, es plan.EntityType, e *entit
 		obj.Spec.References = refs
 	}
 	custom := map[string]apiextensionsv1.JSON{}
-	for _, item := range collection(e.values["custom_attributes"]) {
+	for _, item := range connection.CollectionItems(e.values["custom_attributes"]) {
 		iv := item.Values()
 		key, _ := iv["key"].(string)
 		cfgID, _ := iv["configuration_id"].(string)
@@ -426,7 +426,7 @@ func (x *exporter) fill(obj *v1alpha1.FtrackEntity, es plan.EntityType, e *entit
 		obj.Spec.CustomAttributes = custom
 	}
 	meta := map[string]string{}
-	for _, item := range collection(e.values["metadata"]) {
+	for _, item := range connection.CollectionItems(e.values["metadata"]) {
 		iv := item.Values()
 		k, _ := iv["key"].(string)
 		v, _ := iv["value"].(string)
@@ -462,24 +462,6 @@ func specValue(v any) any {
 		return x.ID()
 	}
 	return v
-}
-
-func collection(v any) []*ftrack.Entity {
-	switch c := v.(type) {
-	case *ftrack.Collection:
-		if c != nil {
-			return c.Entities()
-		}
-	case []any:
-		var out []*ftrack.Entity
-		for _, e := range c {
-			if en, ok := e.(*ftrack.Entity); ok {
-				out = append(out, en)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 // siteTypes are the types exported as site objects (--site) when the exported entities refer
