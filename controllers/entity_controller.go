@@ -47,6 +47,9 @@ const (
 	// waitRequeue is how long an entity waits before looking again at something that no
 	// event announces (a query reference that matched nothing, a missing connection).
 	waitRequeue = time.Minute
+	// referenceGoneRequeue is how soon an object whose create was refused because an entity
+	// it refers to is gone from ftrack looks again when nothing wakes it sooner.
+	referenceGoneRequeue = 30 * time.Second
 )
 
 // EntityReconciler keeps each FtrackEntity's ftrack entity equal to its spec: it validates
@@ -188,7 +191,18 @@ func (readinessChanged) Update(e event.UpdateEvent) bool {
 	// A referenced object that stalls tells its referrers too: their wait may be over for
 	// good (a reference cycle, a parent that will not come).
 	return isReady(o) != isReady(n) || o.Status.ID != n.Status.ID || o.Status.Path != n.Status.Path ||
+		recreatedAt(o) != recreatedAt(n) ||
 		meta.IsStatusConditionTrue(o.Status.Conditions, v1alpha1.ConditionStalled) != meta.IsStatusConditionTrue(n.Status.Conditions, v1alpha1.ConditionStalled)
+}
+
+// recreatedAt is when obj last created its entity again after it was deleted in ftrack
+// (zero when it never did): objects refused a create under the deleted entity wait for it
+// (see refusedCreate).
+func recreatedAt(obj *v1alpha1.FtrackEntity) time.Time {
+	if d := obj.Status.LastDrift; d != nil && d.Deleted && d.Corrected {
+		return d.Time.Time
+	}
+	return time.Time{}
 }
 
 // Create implements predicate.Predicate: an object created Ready (restored) wakes referrers.
@@ -537,7 +551,7 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, conn *connection
 				return fmt.Errorf("reading %s %s after ftrack refused to create it: %w", want.Type.Name(), want.ID, oerr)
 			}
 			if existing == nil {
-				return err
+				return r.refusedCreate(ctx, ec, want, err)
 			}
 			in.Observed = existing
 			if err := r.ownershipFacts(ctx, &in); err != nil {
@@ -549,6 +563,28 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, conn *connection
 		}
 	}
 	return r.carryOut(ctx, conn, obj, want, p)
+}
+
+// refusedCreate decides what a create that ftrack refused (and that did not happen) means.
+// When an entity the create refers to is no longer in ftrack — a parent deleted there,
+// whose own object is creating it again — the refusal says nothing about the spec: the
+// object waits, and the referenced object's recreate wakes it (see readinessChanged).
+// Otherwise the refusal stands and is terminal (see outcome).
+func (r *EntityReconciler) refusedCreate(ctx context.Context, ec *connection.Entities, want *plan.Desired, refused error) error {
+	missing, err := ec.MissingReferences(ctx, want)
+	if err != nil {
+		return fmt.Errorf("reading what %s %s refers to after ftrack refused to create it: %w", want.Type.Name(), want.ID, err)
+	}
+	if len(missing) == 0 {
+		return refused
+	}
+	ref := want.Refs[missing[0]]
+	return &waitError{
+		reason: v1alpha1.ReasonReferenceNotFound,
+		message: fmt.Sprintf("references.%s: %s %s is not in ftrack (it may have been deleted there and be on its way back); waiting for it before creating %s %s",
+			missing[0], ref.Type, ref.ID, want.Type.Name(), want.ID),
+		after: referenceGoneRequeue,
+	}
 }
 
 // carryOut writes what the plan says (the create is already done) and records it in status,

@@ -1,11 +1,14 @@
 package controllers
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
@@ -152,5 +155,87 @@ func TestEntityOutOfBandDeletion(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEntityRecreatedShotKeepsItsTasksInTheProject: a shot deleted in ftrack (its tasks go
+// with it) is created again by its object, and so are its tasks, under it and in its
+// project. The shot's object is paused first, so that its tasks meet the parent's absence
+// for certain: ftrack refuses their create, which makes them wait (not stall), and the
+// shot's recreate wakes them.
+func TestEntityRecreatedShotKeepsItsTasksInTheProject(t *testing.T) {
+	t.Parallel()
+	f := newEntityFixture(t, newEmulator(t))
+	child := func(name, typ, parent string, extra map[string]any) *v1alpha1.FtrackEntity {
+		return f.entity(name, typ, func(e *v1alpha1.FtrackEntity) {
+			a := map[string]any{"name": name}
+			maps.Copy(a, extra)
+			e.Spec.Attributes = attrs(a)
+			e.Spec.References = map[string]v1alpha1.EntityReference{"parent": {Name: parent}}
+		})
+	}
+	tasks := []string{"layout", "anim", "comp"}
+	objs := []*v1alpha1.FtrackEntity{projectEntity(f, "reshow"), child("sq010", "Sequence", "reshow", nil), child("sh010", "Shot", "sq010", nil)}
+	for _, n := range tasks {
+		objs = append(objs, child(n, "Task", "sh010", map[string]any{"description": "task " + n}))
+	}
+	f.create(objs...)
+	f.waitReady(30*time.Second, "reshow", "sq010", "sh010", "layout", "anim", "comp")
+	project, _ := f.get("reshow")
+	shot, _ := f.get("sh010")
+
+	f.update("sh010", func(e *v1alpha1.FtrackEntity) { e.Annotations[v1alpha1.AnnotationPaused] = "true" })
+	f.waitCondition(30*time.Second, "sh010", v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonSuspended)
+	s := f.session()
+	e, err := s.Get(t.Context(), "Shot", shot.Status.ID)
+	if err != nil {
+		t.Fatalf("reading the shot: %v", err)
+	}
+	if err := s.Delete(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range tasks {
+		o := f.waitConditionMessage(30*time.Second, n, v1alpha1.ReasonReferenceNotFound, "references.parent", shot.Status.ID, "not in ftrack")
+		if meta.IsStatusConditionTrue(o.Status.Conditions, v1alpha1.ConditionStalled) {
+			t.Errorf("task %s stalled while its parent is being recreated:\n%s", n, conditionsText(o.Status.Conditions))
+		}
+	}
+
+	// The tasks look again on their own only after referenceGoneRequeue; within less, only
+	// the shot's recreate can have woken them.
+	f.update("sh010", func(e *v1alpha1.FtrackEntity) { delete(e.Annotations, v1alpha1.AnnotationPaused) })
+	waitFor(t, referenceGoneRequeue*2/3, "the shot and its tasks recreated in the project", func() error {
+		if _, ok := f.server.Get("Shot", shot.Status.ID); !ok {
+			return errors.New("the shot is not back")
+		}
+		for _, n := range tasks {
+			o, err := f.get(n)
+			if err != nil {
+				return err
+			}
+			r, ok := f.server.Get("Task", o.Status.ID)
+			if !ok {
+				return fmt.Errorf("task %s is not back", n)
+			}
+			if r["project_id"] != project.Status.ID || r["parent_id"] != shot.Status.ID {
+				return fmt.Errorf("task %s has project_id %v and parent_id %v, want %s and %s", n, r["project_id"], r["parent_id"], project.Status.ID, shot.Status.ID)
+			}
+		}
+		return nil
+	})
+	f.waitReady(30*time.Second, tasks...)
+	res, err := s.Query(`select id from Task where project.name is "reshow"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := res.All(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(tasks) {
+		t.Errorf("Task where project.name is \"reshow\" finds %d tasks, want %d", len(all), len(tasks))
 	}
 }

@@ -74,6 +74,17 @@ func (c *lookupCache) get(base, id string) (Found, bool) {
 }
 func (c *lookupCache) put(base string, f Found) { c.store("id\x00"+base+"\x00"+f.ID, f) }
 
+// forget drops what is remembered of the entity with id, under any type.
+func (c *lookupCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if e.found.ID == id {
+			delete(c.entries, k)
+		}
+	}
+}
+
 // getQuery and putQuery remember the one entity query q matched.
 func (c *lookupCache) getQuery(q string) (Found, bool) { return c.load("query\x00" + q) }
 func (c *lookupCache) putQuery(q string, f Found)      { c.store("query\x00"+q, f) }
@@ -444,6 +455,30 @@ func (c *Entities) Lookup(ctx context.Context, base, id string) (*Found, error) 
 	f := Found{Type: e.EntityType(), ID: e.ID(), Path: LinkPath(e.Values()["link"])}
 	c.lookups.put(base, f)
 	return &f, nil
+}
+
+// MissingReferences reads, past the lookup cache, whether the entities want's references
+// resolved to still exist, and returns the relations whose entity does not (sorted). A
+// reference resolved from a FtrackEntity's status or from the cache may name an entity
+// deleted in ftrack since — a parent deleted there and not yet created again — and ftrack
+// then refuses a create under it. Missing entities are dropped from the cache.
+func (c *Entities) MissingReferences(ctx context.Context, want *plan.Desired) ([]string, error) {
+	var missing []string
+	for _, rel := range slices.Sorted(maps.Keys(want.Refs)) {
+		ref := want.Refs[rel]
+		if ref.ID == "" || ref.Type == "" {
+			continue
+		}
+		e, err := c.co.Read(ctx, ref.Type, []string{"id"}, ref.ID)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			c.lookups.forget(ref.ID)
+			missing = append(missing, rel)
+		}
+	}
+	return missing, nil
 }
 
 // Query returns up to two entities that the query expr matches. expr may be a full
