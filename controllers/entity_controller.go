@@ -23,8 +23,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/internal/connection"
@@ -84,6 +86,9 @@ type EntityReconciler struct {
 	synced sync.Map // types.NamespacedName → int64
 	// blocked are the deletions that wait for other objects (DeleteBlocked).
 	blocked blockedDeletes
+	// marks are the ownership-mark writes under way; nil writes marks while the reconcile
+	// waits (a reconciler not set up with a manager).
+	marks *markWrites
 }
 
 // SetupEntities registers the FtrackEntity reconciler with mgr, borrowing the pool and the
@@ -130,6 +135,16 @@ func (r *EntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.claimantsOfDeleted, priority: wakePriority}, builder.WithPredicates(goneOrGoing{})).
 		// A blocker of a deletion that goes or changes lets the deletion look again.
 		Watches(&v1alpha1.FtrackEntity{}, enqueueWithPriority{fn: r.blocked.waiters, priority: wakePriority}, builder.WithPredicates(predicate.Or(goneOrGoing{}, predicate.GenerationChangedPredicate{})))
+	stop := make(chan struct{})
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		close(stop)
+		return nil
+	})); err != nil {
+		return fmt.Errorf("adding the mark writes' stop: %w", err)
+	}
+	r.marks = newMarkWrites(stop)
+	b = b.WatchesRawSource(source.Channel(r.marks.done, &handler.EnqueueRequestForObject{}))
 	if r.Bridge != nil {
 		b = b.WatchesRawSource(r.Bridge.Source(handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			if r.Filter != nil && !r.Filter(o) {
@@ -302,6 +317,7 @@ func (r *EntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 			r.synced.Delete(req.NamespacedName)
 			r.writes.forget(req.NamespacedName)
 			r.blocked.forget(req.NamespacedName)
+			r.marks.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -524,6 +540,16 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, conn *connection
 		maps.Copy(want.Metadata, plan.ManagedByMarker(obj.UID))
 	}
 	ec := conn.Entities()
+	switch w, pending := r.marks.take(key); {
+	case pending:
+		// Its answer enqueues the object again.
+		return &waitError{quiet: true, after: markWriteTimeout}
+	case w == nil:
+	case w.err != nil:
+		return w.err
+	case w.generation == obj.Generation && w.id == want.ID:
+		return r.carryOut(ctx, conn, obj, want, w.plan, true)
+	}
 	if !fresh {
 		var err error
 		if in.Observed, err = ec.Observe(ctx, want); err != nil {
@@ -562,7 +588,13 @@ func (r *EntityReconciler) reconcileEntity(ctx context.Context, conn *connection
 			}
 		}
 	}
-	return r.carryOut(ctx, conn, obj, want, p)
+	if r.marks != nil && p.Action == plan.ActionUpdate && !p.Drift && plan.OnlyOwnershipMark(p.Changes) {
+		// See markWrites: the worker goes on to other objects while the mark waits for its
+		// batch.
+		r.marks.start(ctx, obj, p, func(ctx context.Context) error { return ec.Update(ctx, want, p.Changes) })
+		return &waitError{quiet: true, after: markWriteTimeout}
+	}
+	return r.carryOut(ctx, conn, obj, want, p, false)
 }
 
 // refusedCreate decides what a create that ftrack refused (and that did not happen) means.
@@ -587,13 +619,13 @@ func (r *EntityReconciler) refusedCreate(ctx context.Context, ec *connection.Ent
 	}
 }
 
-// carryOut writes what the plan says (the create is already done) and records it in status,
-// metrics and Events.
-func (r *EntityReconciler) carryOut(ctx context.Context, conn *connection.Connection, obj *v1alpha1.FtrackEntity, want *plan.Desired, p *plan.Plan) error {
+// carryOut writes what the plan says (the create is already done, and so is the update
+// when written is set) and records it in status, metrics and Events.
+func (r *EntityReconciler) carryOut(ctx context.Context, conn *connection.Connection, obj *v1alpha1.FtrackEntity, want *plan.Desired, p *plan.Plan, written bool) error {
 	label := conn.Key().String()
 	now := r.now()
 	typ := want.Type.Name()
-	if p.Action == plan.ActionUpdate {
+	if p.Action == plan.ActionUpdate && !written {
 		if err := conn.Entities().Update(ctx, want, p.Changes); err != nil {
 			return err
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/internal/plan"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest/builtin"
 )
@@ -148,9 +151,9 @@ func createConcurrently(t *testing.T, objs []*v1alpha1.FtrackEntity) {
 	wg.Wait()
 }
 
-// startEntityManager runs a manager of the test's own that reconciles only namespace ns,
-// until the returned function is called.
-func startEntityManager(t *testing.T, ns string) (conns *Connections, stop func()) {
+// startEntityManager runs a manager of the test's own that reconciles only namespace ns
+// with concurrency workers, until the returned function is called.
+func startEntityManager(t *testing.T, ns string, concurrency int) (conns *Connections, stop func()) {
 	t.Helper()
 	skip := true
 	mgr, err := ctrl.NewManager(testEnvConfig(), ctrl.Options{
@@ -167,7 +170,7 @@ func startEntityManager(t *testing.T, ns string) (conns *Connections, stop func(
 	if err != nil {
 		t.Fatalf("SetupConnections: %v", err)
 	}
-	r := &EntityReconciler{Client: mgr.GetClient(), Pool: conns.Pool, Bridge: conns.Bridge, Recorder: mgr.GetEventRecorder("ftrack-operator-restart"), MaxConcurrentReconciles: 50}
+	r := &EntityReconciler{Client: mgr.GetClient(), Pool: conns.Pool, Bridge: conns.Bridge, Recorder: mgr.GetEventRecorder("ftrack-operator-restart"), MaxConcurrentReconciles: concurrency}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatalf("SetupWithManager: %v", err)
 	}
@@ -204,7 +207,7 @@ func TestEntityManagerRestartMidCreation(t *testing.T) {
 	t.Cleanup(func() { isolatedNamespaces.Delete(f.ns) })
 
 	const n = 300
-	_, stopFirst := startEntityManager(t, f.ns)
+	_, stopFirst := startEntityManager(t, f.ns, 50)
 	f.create(sequences(f, n)...)
 	waitFor(t, 2*time.Minute, "some sequences created", func() error {
 		if c := srv.Count("Sequence"); c < n/4 {
@@ -219,7 +222,7 @@ func TestEntityManagerRestartMidCreation(t *testing.T) {
 		t.Fatalf("all %d sequences were created before the manager stopped; the test proves nothing", n)
 	}
 	// A second manager of the test's own takes over, as a restarted operator would.
-	startEntityManager(t, f.ns)
+	startEntityManager(t, f.ns, 50)
 	waitAllReady(t, f, n, 3*time.Minute)
 	checkExactlyOnce(t, f, n)
 	var list v1alpha1.FtrackEntityList
@@ -241,4 +244,78 @@ func findEntityCondition(e *v1alpha1.FtrackEntity, typ string) *metav1.Condition
 		}
 	}
 	return nil
+}
+
+// TestEntityAdoptionMarksDoNotHoldWorkers: adopting entities writes one ownership mark each,
+// and a reconcile does not wait for its mark's batch (see markWrites), so one batch carries
+// more marks than there are workers; every object still ends Adopted with its Event.
+func TestEntityAdoptionMarksDoNotHoldWorkers(t *testing.T) {
+	t.Parallel()
+	srv := newEmulator(t, ftracktest.WithLatency(30*time.Millisecond, 0))
+	seedScaleProject(t, srv)
+	f := newEntityFixture(t, srv)
+	isolatedNamespaces.Store(f.ns, true)
+	t.Cleanup(func() { isolatedNamespaces.Delete(f.ns) })
+
+	const n, workers = 120, 4
+	objs := sequences(f, n)
+	ops := make([]ftrack.Op, n)
+	for i, o := range objs {
+		id := uuid.NewString()
+		ops[i] = ftrack.CreateOp("Sequence", map[string]any{"id": id, "name": o.Name, "parent_id": scaleProjectID})
+		o.Spec.Adopt = &v1alpha1.AdoptSpec{ID: id}
+	}
+	if _, err := f.session().Do(t.Context(), ops...); err != nil {
+		t.Fatalf("seeding: %v", err)
+	}
+	srv.ResetRequests()
+	startEntityManager(t, f.ns, workers)
+	f.create(objs...)
+	waitAllReady(t, f, n, 2*time.Minute)
+
+	largest, writes := 0, 0
+	for _, r := range srv.Requests() {
+		marks := 0
+		for _, a := range r.Actions {
+			if a != "query" {
+				marks++
+			}
+		}
+		if marks > 0 {
+			writes++
+		}
+		largest = max(largest, marks)
+	}
+	t.Logf("%d objects adopted by %d workers with %d write requests; the largest carried %d writes", n, workers, writes, largest)
+	if largest <= workers {
+		t.Errorf("the largest batch of marks carried %d writes: no more than the %d workers, so each reconcile held its worker until its mark was written", largest, workers)
+	}
+	var list v1alpha1.FtrackEntityList
+	if err := k8sClient.List(t.Context(), &list, client.InNamespace(f.ns)); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	for i := range list.Items {
+		o := &list.Items[i]
+		if o.Status.Ownership != v1alpha1.OwnershipAdopted || o.Status.ID != o.Spec.Adopt.ID {
+			t.Errorf("%s: ownership %q id %s, want Adopted %s", o.Name, o.Status.Ownership, o.Status.ID, o.Spec.Adopt.ID)
+		}
+		if r, ok := srv.Get("Sequence", o.Spec.Adopt.ID); !ok || r["name"] != o.Name {
+			t.Errorf("%s: the sequence in ftrack is %v", o.Name, r)
+		}
+	}
+	if c := srv.Count("Sequence"); c != n {
+		t.Errorf("%d sequences in ftrack, want %d: adoption created or deleted some", c, n)
+	}
+	waitFor(t, 30*time.Second, "an Adopted Event", func() error {
+		var evs eventsv1.EventList
+		if err := k8sClient.List(t.Context(), &evs, client.InNamespace(f.ns)); err != nil {
+			return err
+		}
+		for _, e := range evs.Items {
+			if e.Reason == v1alpha1.EventReasonAdopted {
+				return nil
+			}
+		}
+		return fmt.Errorf("none among %d Events", len(evs.Items))
+	})
 }

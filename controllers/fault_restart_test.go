@@ -27,7 +27,7 @@ func TestFaultManagerRestartedThreeTimes(t *testing.T) {
 	isolatedNamespaces.Store(f.ns, true)
 	t.Cleanup(func() { isolatedNamespaces.Delete(f.ns) })
 
-	_, stop := startEntityManager(t, f.ns)
+	_, stop := startEntityManager(t, f.ns, 50)
 	createConcurrently(t, sequences(f, n))
 	// Each manager runs until it has created another tenth of the sequences.
 	created := 0
@@ -45,7 +45,7 @@ func TestFaultManagerRestartedThreeTimes(t *testing.T) {
 		if created >= n {
 			t.Fatalf("all %d sequences existed before restart %d; the test proves nothing", n, i+1)
 		}
-		_, stop = startEntityManager(t, f.ns)
+		_, stop = startEntityManager(t, f.ns, 50)
 	}
 	waitAllReady(t, f, n, 3*time.Minute)
 	checkExactlyOnce(t, f, n)
