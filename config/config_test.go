@@ -12,6 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -166,6 +169,69 @@ func TestCRDValidationRejectsBadURL(t *testing.T) {
 // object with a server-side dry run, so a manifest the apiserver would refuse fails here.
 func TestDefaultKustomizationAppliesWithServerSideDryRun(t *testing.T) {
 	objs := render(t, "default")
+	dryRunApply(t, "default", objs)
+}
+
+// TestNamespacedKustomization: config/namespaced is config/default whose ClusterRole grants no
+// Secret or ConfigMap, with that access granted by a Role in each watched namespace, and the
+// manager told to watch those namespaces alone.
+func TestNamespacedKustomization(t *testing.T) {
+	objs := render(t, "namespaced")
+	var watch []string
+	roleNamespaces := map[string]bool{}
+	for _, obj := range objs {
+		switch obj.GetKind() {
+		case "ClusterRole":
+			if obj.GetName() != "ftrack-operator-manager-role" {
+				continue
+			}
+			rules, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "rules")
+			for _, r := range rules.([]any) {
+				res, _ := r.(map[string]any)["resources"].([]any)
+				for _, x := range res {
+					if x == "secrets" || x == "configmaps" {
+						t.Errorf("the namespaced ClusterRole still grants %s: %v", x, r)
+					}
+				}
+			}
+		case "Role":
+			rules, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "rules")
+			for _, r := range rules.([]any) {
+				res, _ := r.(map[string]any)["resources"].([]any)
+				for _, x := range res {
+					if x == "secrets" {
+						roleNamespaces[obj.GetNamespace()] = true
+					}
+				}
+			}
+		case "Deployment":
+			containers, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "template", "spec", "containers")
+			for _, a := range containers.([]any)[0].(map[string]any)["args"].([]any) {
+				if v, ok := strings.CutPrefix(a.(string), "--watch-namespaces="); ok {
+					watch = append(watch, strings.Split(v, ",")...)
+				}
+			}
+		}
+	}
+	if len(watch) == 0 {
+		t.Fatal("the namespaced Deployment has no --watch-namespaces")
+	}
+	for _, ns := range watch {
+		if !roleNamespaces[ns] {
+			t.Errorf("namespace %s is watched but no Role grants Secret access in it", ns)
+		}
+	}
+	for ns := range roleNamespaces {
+		if err := k8s.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+	dryRunApply(t, "namespaced", objs)
+}
+
+// dryRunApply applies objs (rendered from config/dir) with a server-side dry run.
+func dryRunApply(t *testing.T, dir string, objs []*unstructured.Unstructured) {
+	t.Helper()
 	kinds := map[string]int{}
 	for _, obj := range objs {
 		kinds[obj.GetKind()]++
@@ -173,17 +239,17 @@ func TestDefaultKustomizationAppliesWithServerSideDryRun(t *testing.T) {
 	for _, kind := range []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service",
 		"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "Issuer", "Certificate"} {
 		if kinds[kind] == 0 {
-			t.Errorf("config/default renders no %s (kinds rendered: %v)", kind, kinds)
+			t.Errorf("config/%s renders no %s (kinds rendered: %v)", dir, kind, kinds)
 		}
 	}
 	if kinds["CustomResourceDefinition"] != 3 {
-		t.Errorf("config/default renders %d CRDs, want 3", kinds["CustomResourceDefinition"])
+		t.Errorf("config/%s renders %d CRDs, want 3", dir, kinds["CustomResourceDefinition"])
 	}
 	ctx := t.Context()
 	// The namespace must exist for a dry run of the namespaced objects to be admitted.
 	for _, obj := range objs {
 		if obj.GetKind() == "Namespace" {
-			if err := k8s.Create(ctx, obj.DeepCopy()); err != nil {
+			if err := k8s.Create(ctx, obj.DeepCopy()); err != nil && !apierrors.IsAlreadyExists(err) {
 				t.Fatalf("creating namespace %s: %v", obj.GetName(), err)
 			}
 		}

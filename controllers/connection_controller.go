@@ -489,8 +489,10 @@ func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Status writes (ours included) must not trigger a reconcile: a connection that
 		// cannot connect would otherwise retry in a loop instead of backing off.
 		For(r.newObject(), builder.WithPredicates(specOrDeletionChanged)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing("Secret"))).
-		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing("ConfigMap"))).
+		// A Secret or ConfigMap is watched for its metadata alone (a change bumps its
+		// resourceVersion); its data is read when the connection needs it.
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing("Secret")), builder.OnlyMetadata).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing("ConfigMap")), builder.OnlyMetadata).
 		Watches(&v1alpha1.FtrackEntity{}, entityToConnection, builder.WithPredicates(entityCount)).
 		WatchesRawSource(r.Bridge.ConnectionSource(r.Kind)).
 		WithOptions(controller.Options{

@@ -47,6 +47,7 @@ type devOptions struct {
 	metrics    string
 	untilReady bool
 	timeout    time.Duration
+	install    string
 }
 
 // credentials are an ftrack API user and key. String never shows the key.
@@ -82,6 +83,7 @@ func bindDevFlags(fs *flag.FlagSet, o *devOptions) {
 	fs.StringVar(&o.metrics, "metrics-listen", "127.0.0.1:0", "Address the manager's Prometheus metrics are served on (port 0 picks a free one, printed at start); 0 turns them off.")
 	fs.BoolVar(&o.untilReady, "until-ready", false, "Exit 0 once every sample is Ready, non-zero on --timeout: a smoke test.")
 	fs.DurationVar(&o.timeout, "timeout", devDefaultTimeout, "How long --until-ready waits.")
+	fs.StringVar(&o.install, "install", installCluster, "Permissions the manager runs with: cluster (config/default's RBAC), namespaced (config/namespaced's: Secrets only in its namespaces, which it alone watches) or admin (the control plane's administrator).")
 }
 
 // Run runs the local development environment until ctx is cancelled (Ctrl-C), or with
@@ -106,6 +108,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.timeout <= 0 {
 		return &cli.UsageError{Msg: fmt.Sprintf("--timeout must be positive, got %v", o.timeout)}
+	}
+	if o.install != installCluster && o.install != installNamespaced && o.install != installAdmin {
+		return &cli.UsageError{Msg: fmt.Sprintf("--install must be %s, %s or %s, got %q", installCluster, installNamespaced, installAdmin, o.install)}
 	}
 	target, err := devTargetFromFlags(o, os.Getenv)
 	if err != nil {
@@ -255,9 +260,13 @@ func (d devSession) run(ctx context.Context) (err error) {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logOut)))
 	shutdown := 10 * time.Second
 	whHost, whPort, whCertDir := cp.webhookServer()
-	mgr, err := manager.New(cp.config, manager.Options{
+	mgrConfig, watchNamespaces, err := installRBAC(ctx, k8s, cp.config, d.root, d.opts.install)
+	if err != nil {
+		return err
+	}
+	mgr, err := manager.New(mgrConfig, manager.Options{
 		MetricsAddr: metricsAddr, ProbeAddr: "0", Concurrency: manager.DefaultConcurrency, GracefulShutdown: shutdown,
-		WebhookHost: whHost, WebhookPort: whPort, WebhookCertDir: whCertDir,
+		WebhookHost: whHost, WebhookPort: whPort, WebhookCertDir: whCertDir, WatchNamespaces: watchNamespaces,
 	})
 	if err != nil {
 		return err

@@ -381,6 +381,46 @@ func TestDevUntilReady(t *testing.T) {
 	}
 }
 
+// TestDevUntilReadyNamespaced converges the samples with the manager acting as the
+// namespaced install's ServiceAccount (config/namespaced: Secrets only in the watched
+// namespaces); TestDevUntilReady does it with config/default's, dev's default.
+func TestDevUntilReadyNamespaced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	t.Setenv("FTRACK_SERVER", "")
+	stateDir := filepath.Join(t.TempDir(), ".dev")
+	out := &lockedBuffer{}
+	// A process of its own: controller-runtime allows one manager of each controller name
+	// per process, and TestDevUntilReady runs one in this process.
+	cmd := exec.CommandContext(t.Context(), operatorBinary(t), "dev", "--listen", "127.0.0.1:0", "--state-dir", stateDir, "--until-ready", "--timeout", "4m", "--install", "namespaced")
+	cmd.Dir = moduleRoot(t)
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		log, _ := os.ReadFile(filepath.Join(stateDir, "manager.log"))
+		t.Fatalf("dev --install namespaced --until-ready: %v\noutput:\n%s\nmanager log (end):\n%s", err, out, tail(string(log), 4000))
+	}
+	if !strings.Contains(out.String(), "every sample is Ready") {
+		t.Errorf("dev did not report that every sample is Ready:\n%s", out)
+	}
+	log, err := os.ReadFile(filepath.Join(stateDir, "manager.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(log), "forbidden") {
+		t.Errorf("the namespaced manager met a forbidden request:\n%s", tail(string(log), 4000))
+	}
+}
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
 // TestDevProcess runs 'ftrack-operator dev' as a separate process, as 'make dev' does: the
 // official JavaScript client lists the sample project's shots from the printed URL, the README's
 // walkthrough works as written, and Ctrl-C (SIGINT) leaves no process behind.

@@ -5,18 +5,25 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -61,8 +68,14 @@ type Options struct {
 	WebhookHost    string
 	WebhookPort    int
 	WebhookCertDir string
+	// WatchNamespaces, when not empty, limits the namespaced objects the manager watches
+	// and reads (FtrackConnections, FtrackEntities, Secrets, ConfigMaps) to these namespaces:
+	// the namespaced install, whose RBAC grants Secret access in them alone.
+	WatchNamespaces []string
 	// Zap configures the logger.
 	Zap zap.Options
+	// twoInProcess lets a second manager run in the same process (tests).
+	twoInProcess bool
 }
 
 // Bind defines the manager's flags on fs.
@@ -75,7 +88,32 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "How long the manager waits for reconciles in flight when it is asked to stop.")
 	fs.IntVar(&o.WebhookPort, "webhook-port", 9443, "Port the admission webhooks serve on (every replica serves them); 0 disables them.")
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", "", "Directory of the webhooks' serving certificate (tls.crt, tls.key); default "+defaultWebhookCertDir+". Without a certificate there the webhooks are disabled.")
+	fs.Func("watch-namespaces", "Comma-separated namespaces whose FtrackConnections, FtrackEntities, Secrets and ConfigMaps the manager watches; empty: every namespace. The namespaced install (config/namespaced) sets it and grants Secret access in these namespaces only. A ClusterFtrackConnection's Secret must be in one of them.", func(v string) error {
+		ns, err := parseNamespaces(v)
+		o.WatchNamespaces = append(o.WatchNamespaces, ns...)
+		return err
+	})
 	o.Zap.BindFlags(fs)
+}
+
+// parseNamespaces splits a --watch-namespaces value; every name must be a valid namespace
+// name.
+func parseNamespaces(v string) ([]string, error) {
+	var out []string
+	for n := range strings.SplitSeq(v, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
+			return nil, fmt.Errorf("%q is not a namespace name: %s", n, strings.Join(errs, "; "))
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no namespace given")
+	}
+	return out, nil
 }
 
 // Run parses the manager's flags and runs it until ctx is cancelled.
@@ -118,6 +156,62 @@ func webhookCertDir(opts Options) string {
 	return defaultWebhookCertDir
 }
 
+// cacheOptions are the manager's cache settings: the namespaces watched, and what is kept of
+// each object.
+func cacheOptions(opts Options) cache.Options {
+	o := cache.Options{DefaultTransform: stripForCache, DefaultWatchErrorHandler: (&forbiddenOnce{}).handle}
+	if len(opts.WatchNamespaces) > 0 {
+		o.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range opts.WatchNamespaces {
+			o.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return o
+}
+
+// stripForCache drops what the manager never reads from cached objects: managed fields (as
+// controller-runtime's default transform does) and, from objects watched for their metadata
+// alone (Secrets, ConfigMaps), every annotation — `kubectl apply` keeps a copy of the whole
+// object, a Secret's data included, in kubectl.kubernetes.io/last-applied-configuration.
+func stripForCache(in any) (any, error) {
+	out, err := cache.TransformStripManagedFields()(in)
+	if err != nil {
+		return out, err
+	}
+	if m, ok := out.(*metav1.PartialObjectMetadata); ok {
+		m.Annotations = nil
+	}
+	return out, nil
+}
+
+// boundedStop is the manager New returns: its Start returns at most its graceful-shutdown
+// timeout (and a second) after ctx ends. controller-runtime's manager does not: while a
+// cache it waits for has not synced (a watch its RBAC forbids), its Start ignores the end of
+// ctx, so a pod would outlive its first SIGTERM until the kubelet kills it.
+type boundedStop struct {
+	ctrl.Manager
+	timeout time.Duration
+}
+
+// Start runs the manager until ctx ends.
+func (m boundedStop) Start(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- m.Manager.Start(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	timer := time.NewTimer(m.timeout + time.Second)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return fmt.Errorf("the manager did not stop within its graceful-shutdown timeout (%v): it was still waiting for its caches to sync (see the log for a watch its RBAC forbids)", m.timeout)
+	}
+}
+
 // New builds the controller-runtime manager with every reconciler registered.
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -129,7 +223,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		LeaderElectionID:        "ftrack-operator.ftrack-operator.dev",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
 		GracefulShutdownTimeout: &opts.GracefulShutdown,
-		Controller:              config.Controller{MaxConcurrentReconciles: opts.Concurrency},
+		Controller:              config.Controller{MaxConcurrentReconciles: opts.Concurrency, SkipNameValidation: &opts.twoInProcess},
+		Cache:                   cacheOptions(opts),
+		// Secrets and ConfigMaps are read straight from the API server when a connection
+		// needs them; their watches carry metadata only (see controllers.ConnectionReconciler):
+		// no Secret's data is held in the manager's memory.
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -151,8 +250,8 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding the health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	if err := mgr.AddReadyzCheck("caches", cachesSynced(mgr.GetCache(), watchedKinds())); err != nil {
 		return nil, fmt.Errorf("adding the readiness check: %w", err)
 	}
-	return mgr, nil
+	return boundedStop{Manager: mgr, timeout: opts.GracefulShutdown}, nil
 }
