@@ -37,6 +37,7 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs, the RBAC role and the webhook
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/...;./controllers/...;./internal/webhook/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
+	$(GO) run ./hack/crd-reflow config/crd/bases/*.yaml
 
 .PHONY: api-docs
 api-docs: $(CRD_REF_DOCS) ## Generate the API reference docs/api.md from the API types.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 
 	ftrackv1alpha1 "github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
@@ -281,4 +283,57 @@ func render(t *testing.T, dir string) []*unstructured.Unstructured {
 		objs = append(objs, &unstructured.Unstructured{Object: m})
 	}
 	return objs
+}
+
+// TestCRDDescriptionsAreReflowed: `kubectl explain` prints a description's line breaks as
+// they are, so a paragraph of the CRDs' descriptions is one line (make manifests runs
+// hack/crd-reflow after controller-gen). Breaks stay between paragraphs, before list items
+// and around indented lines.
+func TestCRDDescriptionsAreReflowed(t *testing.T) {
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no CRD files: %v", err)
+	}
+	listItem := regexp.MustCompile(`^([-*]|\d+\.)\s`)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "description" {
+					lines := strings.Split(s, "\n")
+					for i := 1; i < len(lines); i++ {
+						prev, line := lines[i-1], lines[i]
+						if strings.TrimSpace(prev) == "" || strings.TrimSpace(line) == "" || listItem.MatchString(strings.TrimSpace(line)) ||
+							strings.HasPrefix(line, " ") || strings.HasPrefix(prev, " ") || strings.HasPrefix(line, "\t") || strings.HasPrefix(prev, "\t") {
+							continue
+						}
+						t.Errorf("%s: a line break inside a paragraph (run make manifests): %q / %q", path, prev, line)
+						break
+					}
+					continue
+				}
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		walk(filepath.Base(f), doc)
+	}
 }

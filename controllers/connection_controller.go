@@ -459,6 +459,15 @@ func (r *ConnectionReconciler) recordTransitions(v connectionView, before *v1alp
 	}
 }
 
+// ClientOptions are the client settings of a manager that runs the connection reconcilers:
+// Secrets and ConfigMaps are read from the API server, not from the cache. Their watches
+// carry metadata alone (see SetupWithManager), so a cache of full objects would be a second
+// informer that may not hold the Secret yet when its metadata event arrives — and would keep
+// every Secret's data in memory.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}}
+}
+
 // SetupWithManager registers the reconciler for its kind, watching the Secrets and ConfigMaps
 // the connections read, the FtrackEntity objects that use them, and the bridge's triggers.
 func (r *ConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {

@@ -157,6 +157,7 @@ func startEntityManager(t *testing.T, ns string, concurrency int) (conns *Connec
 	t.Helper()
 	skip := true
 	mgr, err := ctrl.NewManager(testEnvConfig(), ctrl.Options{
+		Client:                 ClientOptions(),
 		Scheme:                 k8sClient.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

@@ -170,6 +170,7 @@ func startManagerWith(t *testing.T, cfg *rest.Config, ns string) {
 	t.Helper()
 	skip := true
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Client:                 ClientOptions(),
 		Scheme:                 k8sClient.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

@@ -125,6 +125,7 @@ func runSuite(m *testing.M) int {
 	}
 	skip := true
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Client:                 ClientOptions(),
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

@@ -70,6 +70,7 @@ func startManager(ctx context.Context, cfg *rest.Config, concurrency int, namesp
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{MaxConcurrentReconciles: concurrency, SkipNameValidation: &skip},
 		Cache:                  cache.Options{DefaultNamespaces: nsCfg},
+		Client:                 controllers.ClientOptions(),
 	}
 	if hooks != nil {
 		opts.WebhookServer = ctrlwebhook.NewServer(ctrlwebhook.Options{Host: hooks.host, Port: hooks.port, CertDir: hooks.certDir})

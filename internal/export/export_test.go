@@ -74,6 +74,7 @@ func run(m *testing.M) int {
 	skip := true
 	ctrl.SetLogger(logr.Discard())
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Client: controllers.ClientOptions(),
 		Scheme: manifests.Scheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
 		Controller: config.Controller{SkipNameValidation: &skip, MaxConcurrentReconciles: 50},
 	})

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -23,7 +22,6 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -59,6 +57,8 @@ type Options struct {
 	// LeaderElect elects a leader among replicas; LeaderElectionNamespace holds its Lease.
 	LeaderElect             bool
 	LeaderElectionNamespace string
+	// LeaseDuration, RenewDeadline and RetryPeriod time the leader election (see Bind).
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 	// Concurrency is how many objects of one kind are reconciled at once.
 	Concurrency int
 	// GracefulShutdown bounds the wait for reconciles in flight at shutdown.
@@ -84,6 +84,9 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; empty means the namespace the manager runs in.")
+	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a standby replica waits after the leader's last renewal before it takes the Lease: the takeover time when the leader dies without releasing it (a stopped leader releases it at once).")
+	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew the Lease before it stops leading (and exits); shorter than the lease duration.")
+	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "How often replicas try to take or renew the Lease.")
 	fs.IntVar(&o.Concurrency, "concurrency", DefaultConcurrency, "Number of objects of one kind reconciled at the same time. Reconciles of one connection share /api batches, so a bulk change needs many at once; most of them wait for a batch, not for a CPU.")
 	fs.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "How long the manager waits for reconciles in flight when it is asked to stop.")
 	fs.IntVar(&o.WebhookPort, "webhook-port", 9443, "Port the admission webhooks serve on (every replica serves them); 0 disables them.")
@@ -130,6 +133,9 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if opts.Concurrency < 1 {
 		return cli.Usagef("--concurrency must be at least 1, got %d", opts.Concurrency)
+	}
+	if opts.LeaderElect && !(opts.RetryPeriod > 0 && opts.RetryPeriod < opts.RenewDeadline && opts.RenewDeadline < opts.LeaseDuration) {
+		return cli.Usagef("leader election needs 0 < --leader-elect-retry-period (%v) < --leader-elect-renew-deadline (%v) < --leader-elect-lease-duration (%v)", opts.RetryPeriod, opts.RenewDeadline, opts.LeaseDuration)
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.Zap), zap.WriteTo(stderr)))
 
@@ -184,6 +190,14 @@ func stripForCache(in any) (any, error) {
 	return out, nil
 }
 
+// positive is d when it is above zero, nil (controller-runtime's default) otherwise.
+func positive(d time.Duration) *time.Duration {
+	if d <= 0 {
+		return nil
+	}
+	return &d
+}
+
 // boundedStop is the manager New returns: its Start returns at most its graceful-shutdown
 // timeout (and a second) after ctx ends. controller-runtime's manager does not: while a
 // cache it waits for has not synced (a watch its RBAC forbids), its Start ignores the end of
@@ -222,13 +236,19 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		LeaderElection:          opts.LeaderElect,
 		LeaderElectionID:        "ftrack-operator.ftrack-operator.dev",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
-		GracefulShutdownTimeout: &opts.GracefulShutdown,
-		Controller:              config.Controller{MaxConcurrentReconciles: opts.Concurrency, SkipNameValidation: &opts.twoInProcess},
-		Cache:                   cacheOptions(opts),
+		// A replica that is asked to stop hands the Lease over at once instead of letting
+		// it expire: a rolling update moves the leader without a takeover delay.
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 positive(opts.LeaseDuration),
+		RenewDeadline:                 positive(opts.RenewDeadline),
+		RetryPeriod:                   positive(opts.RetryPeriod),
+		GracefulShutdownTimeout:       &opts.GracefulShutdown,
+		Controller:                    config.Controller{MaxConcurrentReconciles: opts.Concurrency, SkipNameValidation: &opts.twoInProcess},
+		Cache:                         cacheOptions(opts),
 		// Secrets and ConfigMaps are read straight from the API server when a connection
-		// needs them; their watches carry metadata only (see controllers.ConnectionReconciler):
-		// no Secret's data is held in the manager's memory.
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
+		// needs them; their watches carry metadata only: no Secret's data is held in the
+		// manager's memory.
+		Client: controllers.ClientOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)

@@ -135,6 +135,7 @@ func readOnlyRBAC(ctx context.Context) error {
 func startManager(scheme *runtime.Scheme) (func(), error) {
 	skip := true
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Client:                 controllers.ClientOptions(),
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

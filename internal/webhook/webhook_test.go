@@ -79,6 +79,7 @@ func startManager(t *testing.T) (stop func()) {
 	host, port, certDir := env.WebhookServer()
 	skip := true
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Client:                 controllers.ClientOptions(),
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
