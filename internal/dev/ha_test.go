@@ -34,6 +34,7 @@ type haReplica struct {
 	name    string
 	cmd     *exec.Cmd
 	metrics string
+	readyz  string
 	out     *lockedBuffer
 	done    chan struct{}
 }
@@ -77,6 +78,18 @@ func (r *haReplica) metric(name string, labels ...string) (float64, bool) {
 func (r *haReplica) leading() bool {
 	v, ok := r.metric("leader_election_master_status")
 	return ok && v == 1
+}
+
+func (r *haReplica) ready() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.readyz, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 func (r *haReplica) reconciles() float64 {
@@ -147,10 +160,10 @@ func TestHAFailoverDuringBulkCreate(t *testing.T) {
 	var mu sync.Mutex
 	var replicas []*haReplica
 	start := func(name string) *haReplica {
-		r := &haReplica{name: name, metrics: "http://" + freeLoopback(t) + "/metrics", out: &lockedBuffer{}, done: make(chan struct{})}
+		metrics, probes := freeLoopback(t), freeLoopback(t)
+		r := &haReplica{name: name, metrics: "http://" + metrics + "/metrics", readyz: "http://" + probes + "/readyz", out: &lockedBuffer{}, done: make(chan struct{})}
 		r.cmd = exec.Command(bin, "--leader-elect", "--leader-election-namespace="+ns,
-			"--metrics-bind-address="+strings.TrimSuffix(strings.TrimPrefix(r.metrics, "http://"), "/metrics"),
-			"--health-probe-bind-address="+freeLoopback(t), "--webhook-port=0")
+			"--metrics-bind-address="+metrics, "--health-probe-bind-address="+probes, "--webhook-port=0")
 		r.cmd.Env = append(cleanEnv(), "KUBECONFIG="+kubeconfig)
 		r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 		if err := r.cmd.Start(); err != nil {
@@ -193,6 +206,15 @@ func TestHAFailoverDuringBulkCreate(t *testing.T) {
 		}
 	}
 	waitUntil("a leader", time.Minute, func() bool { return leader() != nil })
+	// The standby is ready too: its caches are warm for the takeover.
+	waitUntil("both replicas ready", time.Minute, func() bool {
+		for _, r := range live {
+			if !r.ready() {
+				return false
+			}
+		}
+		return true
+	})
 
 	// The bulk create, as a GitOps tool applying a directory: 16 at a time.
 	created := make(chan error, 1)
