@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -227,5 +228,69 @@ func TestForbiddenWatchIsReportedAndNotReady(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the forbidden watch was reported %d times in 15 s, want once; the log:\n%s", n, logs)
+	}
+}
+
+// TestNoSecretDataInTheCache: the manager reads Secrets from the API server and watches them
+// for their metadata alone, without annotations: `kubectl apply` copies a Secret's data into
+// its last-applied-configuration annotation, and none of it may sit in the manager's memory.
+func TestNoSecretDataInTheCache(t *testing.T) {
+	cfg := grant(t, managerRole(t, "ftrack-operator-test-cache"), "manager-cache")
+	mgr, err := New(cfg, Options{MetricsAddr: "0", ProbeAddr: "0", Concurrency: 2, GracefulShutdown: 5 * time.Second, twoInProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	admin, err := client.New(env.Config, client.Options{Scheme: Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sentinel = "k3y-that-must-not-be-cached"
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "cache-probe", Annotations: map[string]string{
+			"kubectl.kubernetes.io/last-applied-configuration": `{"stringData":{"apiKey":"` + sentinel + `"}}`,
+		}},
+		StringData: map[string]string{"apiKey": sentinel},
+	}
+	if err := admin.Create(t.Context(), secret); err != nil {
+		t.Fatal(err)
+	}
+	if !mgr.GetCache().WaitForCacheSync(t.Context()) {
+		t.Fatal("the caches did not sync")
+	}
+	var got corev1.Secret
+	if err := mgr.GetClient().Get(t.Context(), client.ObjectKeyFromObject(secret), &got); err != nil || string(got.Data["apiKey"]) != sentinel {
+		t.Fatalf("the manager's client reads the Secret as %v, %v", got.Data, err)
+	}
+	// What the cache holds of Secrets: metadata, without the annotation.
+	list := &metav1.PartialObjectMetadataList{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "SecretList"}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if err := mgr.GetCache().List(t.Context(), list, client.InNamespace("default")); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, m := range list.Items {
+			if m.Name == secret.Name {
+				found = true
+				if len(m.Annotations) > 0 || len(m.ManagedFields) > 0 {
+					t.Errorf("the cached metadata of the Secret keeps annotations %v and %d managed fields", m.Annotations, len(m.ManagedFields))
+				}
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Secret's metadata never reached the cache")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if strings.Contains(fmt.Sprint(list), sentinel) {
+		t.Error("the cache holds the Secret's key")
 	}
 }
