@@ -98,7 +98,10 @@ run: manifests generate ## Run the manager against the cluster of the current ku
 
 .PHONY: dev
 dev: ## Run the whole thing locally: control plane, emulator, operator and samples.
-	$(GO) run . dev
+	@# Built and run rather than go run: go run exits 1 when Ctrl-C stops it, even though the
+	@# command itself stops cleanly and exits 0.
+	$(GO) build -o $(BIN)/ftrack-operator-dev .
+	$(BIN)/ftrack-operator-dev dev
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
