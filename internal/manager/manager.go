@@ -134,7 +134,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 	if opts.Concurrency < 1 {
 		return cli.Usagef("--concurrency must be at least 1, got %d", opts.Concurrency)
 	}
-	if opts.LeaderElect && !(opts.RetryPeriod > 0 && opts.RetryPeriod < opts.RenewDeadline && opts.RenewDeadline < opts.LeaseDuration) {
+	if opts.LeaderElect && (opts.RetryPeriod <= 0 || opts.RetryPeriod >= opts.RenewDeadline || opts.RenewDeadline >= opts.LeaseDuration) {
 		return cli.Usagef("leader election needs 0 < --leader-elect-retry-period (%v) < --leader-elect-renew-deadline (%v) < --leader-elect-lease-duration (%v)", opts.RetryPeriod, opts.RenewDeadline, opts.LeaseDuration)
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.Zap), zap.WriteTo(stderr)))
