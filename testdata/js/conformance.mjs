@@ -153,6 +153,35 @@ async function main() {
     check(ensured.id === ids.shots[0], "ensure finds the existing shot", ensured);
   });
 
+  await step("one transaction: required attributes checked at the end, collections stored and answered", async () => {
+    // A Scope created without its name and named by the next operation of the batch.
+    ids.scope = `conf-scope-${run}`;
+    const created = await session.call([
+      operation.create("Scope", { id: ids.scope }),
+      operation.update("Scope", [ids.scope], { name: `conformance_${run}` }),
+    ]);
+    check(created[1].data.name === `conformance_${run}`, "the batch names the scope", created[1].data);
+    // A collection write: stored, answered, read back.
+    const task = await session.create("Task", { name: "scoped", parent_id: ids.shots[0] });
+    const updated = await session.update("Task", [task.data.id], { scopes: [{ __entity_type__: "Scope", id: ids.scope }] });
+    check(Array.isArray(updated.data.scopes) && updated.data.scopes.length === 1 && updated.data.scopes[0].id === ids.scope, "the update's answer carries the scopes it set", updated.data);
+    const read = await session.query(`select scopes from Task where id is "${task.data.id}"`);
+    check(read.data[0].scopes.length === 1 && read.data[0].scopes[0].id === ids.scope, "scopes read back", read.data[0]);
+    // Metadata created and attached in one batch: the answer carries it.
+    const both = await session.call([
+      operation.create("Metadata", { parent_id: ids.shots[1], parent_type: "Shot", key: "lens", value: "35mm" }),
+      operation.update("Shot", [ids.shots[1]], { metadata: [{ __entity_type__: "Metadata", parent_id: ids.shots[1], key: "lens" }] }),
+    ]);
+    check(Array.isArray(both[1].data.metadata) && both[1].data.metadata.some((m) => m.key === "lens" && m.value === "35mm"), "the update's answer carries the metadata", both[1].data);
+    // A required attribute still missing when the batch ends refuses the whole batch.
+    await rejects(session.call([
+      operation.create("Scope", { id: `conf-scope-kept-${run}`, name: `kept_${run}` }),
+      operation.create("Scope", { id: `conf-scope-bad-${run}` }),
+    ]), ftrackError.ServerValidationError, "name", "a batch leaving a Scope without its name");
+    const kept = await session.query(`select id from Scope where name is "kept_${run}"`);
+    check(kept.data.length === 0, "the refused batch created nothing", kept.data);
+  });
+
   await step("datetime round trip", async () => {
     const start = new Date("2024-05-06T07:08:09.000Z");
     const created = await session.create("Task", { name: "comp", parent_id: ids.shots[0], start_date: start });

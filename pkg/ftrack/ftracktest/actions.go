@@ -25,6 +25,9 @@ type batch struct {
 	// subqueries caches the values of each sub-query while one query runs;
 	// runQuery resets it, so a later operation of the batch sees its changes.
 	subqueries map[*querylang.Query]map[string]bool
+	// written are the records this batch created or updated, in order: their required
+	// attributes are checked when the batch ends (ftrack runs it as one transaction).
+	written []*record
 }
 
 // change records one entity change for the ftrack.update event.
@@ -172,6 +175,8 @@ func (b *batch) parseRef(owner *entityType, attr, want string, v any) (*record, 
 type pendingCollection struct {
 	attr  string
 	items []*record
+	// mapped is set for a mapped attribute (metadata).
+	mapped bool
 }
 
 // applyData validates entity_data and writes scalar attributes into data.
@@ -224,9 +229,32 @@ func (b *batch) applyData(t *entityType, data, in map[string]any, existing *reco
 				pc.items = append(pc.items, r)
 			}
 			pending = append(pending, pc)
-		case schema.KindMapped, schema.KindUnknown:
-			// Metadata and custom attribute lists are written through their
-			// own entities; restricted attributes are ignored.
+		case schema.KindMapped:
+			// Metadata is written through its own entities; a list of them sent with
+			// the owner names the ones the batch wrote (the Python client sends one after
+			// creating them), and the answer carries them. Custom attribute lists are
+			// written through their own entities too.
+			if p.ItemsRef != "Metadata" {
+				continue
+			}
+			list, ok := v.([]any)
+			if !ok {
+				return nil, validationError("%s.%s must be a list of entity references, got %s", t.name, k, describe(v))
+			}
+			pc := pendingCollection{attr: k, mapped: true}
+			for _, item := range list {
+				r, err := b.parseRef(t, k, p.ItemsRef, item)
+				if err != nil {
+					return nil, err
+				}
+				if existing != nil && r.data["parent_id"] != existing.id() {
+					return nil, validationError("%s.%s: Metadata %q belongs to %v, not to this %s", t.name, k, r.data["key"], r.data["parent_id"], t.name)
+				}
+				pc.items = append(pc.items, r)
+			}
+			pending = append(pending, pc)
+		case schema.KindUnknown:
+			// Restricted attributes are ignored.
 			continue
 		default:
 			val, err := coerce(t, p, v)
@@ -308,7 +336,27 @@ func (b *batch) serverDefaults(t *entityType, data map[string]any) {
 		set("resource_type", strings.ToLower(t.name))
 	}
 	if t.is("Component") {
-		set("system_type", strings.ToLower(strings.TrimSuffix(t.name, "Component")))
+		kind := strings.ToLower(strings.TrimSuffix(t.name, "Component"))
+		if kind == "" {
+			kind = "component" // a plain Component; ftrack's value is not recorded
+		}
+		set("system_type", kind)
+	}
+	switch {
+	case t.is("User") && data["username"] == nil:
+		// ftrack names a user created without a username; how exactly is not recorded in
+		// the reference answers: the email when there is one, else first.last.
+		if email, _ := data["email"].(string); email != "" {
+			data["username"] = email
+		} else {
+			first, _ := data["first_name"].(string)
+			last, _ := data["last_name"].(string)
+			if name := strings.Trim(strings.ToLower(strings.Join(strings.Fields(first+" "+last), ".")), "."); name != "" {
+				data["username"] = name
+			}
+		}
+	case t.is("Timer"):
+		set("start", b.now)
 	}
 	for attr, v := range t.s.Classifiers() {
 		set(attr, v)
@@ -429,9 +477,16 @@ func (b *batch) checkUnique(t *entityType, data map[string]any, self *record) er
 // applyCollections points the items of assigned collections at owner.
 func (b *batch) applyCollections(owner *record, pending []pendingCollection) {
 	for _, pc := range pending {
+		if pc.mapped {
+			continue // the items name their owner themselves
+		}
 		fk, ok := owner.typ.inverse[pc.attr]
 		if !ok {
-			b.applyLinks(owner, pc)
+			if _, link := linkFor(owner.typ, pc.attr); link {
+				b.applyLinks(owner, pc)
+			} else {
+				b.storeCollection(owner, pc)
+			}
 			continue
 		}
 		for _, item := range pc.items {
@@ -451,7 +506,25 @@ func (b *batch) applyCollections(owner *record, pending []pendingCollection) {
 	}
 }
 
-// applyLinks creates missing link rows for many-to-many collections.
+// storedCollection is the hidden attribute of a record that holds a collection the schema
+// gives no link type or back reference of its own (Context.scopes): the keys of its items.
+func storedCollection(attr string) string { return "\x00" + attr }
+
+// storeCollection replaces such a collection of owner with pc's items.
+func (b *batch) storeCollection(owner *record, pc pendingCollection) {
+	keys := make([]string, 0, len(pc.items))
+	for _, it := range pc.items {
+		if !slices.Contains(keys, it.key) {
+			keys = append(keys, it.key)
+		}
+	}
+	nd := cloneData(owner.data)
+	nd[storedCollection(pc.attr)] = keys
+	b.st.replace(owner, nd)
+}
+
+// applyLinks makes the link rows of a many-to-many collection those of pc's items: ftrack
+// replaces the collection with the list sent.
 func (b *batch) applyLinks(owner *record, pc pendingCollection) {
 	l, ok := linkFor(owner.typ, pc.attr)
 	if !ok || l.itemFK == "" {
@@ -460,6 +533,13 @@ func (b *batch) applyLinks(owner *record, pc pendingCollection) {
 	lt, ok := b.m.types[l.link]
 	if !ok {
 		return
+	}
+	for _, lr := range b.st.byIndex(lt, l.ownerFK, owner.id()) {
+		if !slices.ContainsFunc(pc.items, func(it *record) bool { return it.key == lr.data[l.itemFK] }) {
+			if err := b.deleteCascade(lr, 0); err != nil {
+				return
+			}
+		}
 	}
 	for _, item := range pc.items {
 		exists := false
@@ -521,21 +601,55 @@ func (b *batch) create(op map[string]any) (any, error) {
 		}
 	}
 	b.serverDefaults(t, data)
-	if err := b.checkRequired(t, data); err != nil {
-		return nil, err
-	}
-	if t.is("TypedContext") && data["project_id"] == nil {
-		// Every context below a project sits under a parent, which gives it its project
-		// (showid cannot be null).
-		return nil, validationError("%s needs a parent: a context of a project, or the project itself; project_id (showid) cannot be null", t.name)
-	}
 	if err := b.checkUnique(t, data, nil); err != nil {
 		return nil, err
 	}
 	r := b.st.insert(t, data)
+	b.written = append(b.written, r)
 	b.applyCollections(r, pending)
 	b.record("add", r, nil, nil, nil)
-	return map[string]any{"action": "create", "data": b.encodeFull(r)}, nil
+	return map[string]any{"action": "create", "data": b.encodeWritten(r, pending)}, nil
+}
+
+// finish checks what ftrack checks when a batch's transaction ends: every entity the batch
+// created or updated, and that still exists, has its required attributes (a later
+// operation of the batch may have set them).
+func (b *batch) finish() error {
+	seen := map[*record]bool{}
+	for _, r := range b.written {
+		if seen[r] || b.st.lookup(r.typ, r.key) != r {
+			continue
+		}
+		seen[r] = true
+		if err := b.checkRequired(r.typ, r.data); err != nil {
+			return err
+		}
+		if r.typ.is("TypedContext") && r.data["project_id"] == nil {
+			// Every context below a project sits under a parent, which gives it its project
+			// (showid cannot be null).
+			return validationError("%s needs a parent: a context of a project, or the project itself; project_id (showid) cannot be null", r.typ.name)
+		}
+	}
+	return nil
+}
+
+// encodeWritten is the answer to a create or update of r: every attribute, and the
+// collections the operation set (pending) as they now are.
+func (b *batch) encodeWritten(r *record, pending []pendingCollection) map[string]any {
+	out := b.encodeFull(r)
+	for _, pc := range pending {
+		items := b.collection(r, pc.attr)
+		list := make([]any, len(items))
+		for i, it := range items {
+			if pc.mapped {
+				list[i] = b.encodeFull(it)
+			} else {
+				list[i] = b.base(it)
+			}
+		}
+		out[pc.attr] = list
+	}
+	return out
 }
 
 func (b *batch) update(op map[string]any) (any, error) {
@@ -571,9 +685,6 @@ func (b *batch) update(op map[string]any) (any, error) {
 			}
 		}
 	}
-	if err := b.checkRequired(t, data); err != nil {
-		return nil, err
-	}
 	if data["name"] != r.data["name"] || data["parent_id"] != r.data["parent_id"] || data["username"] != r.data["username"] {
 		if err := b.checkUnique(t, data, r); err != nil {
 			return nil, err
@@ -596,8 +707,9 @@ func (b *batch) update(op map[string]any) (any, error) {
 		}
 		b.record(action, r, keys, old, nw)
 	}
+	b.written = append(b.written, r)
 	b.applyCollections(r, pending)
-	return map[string]any{"action": "update", "data": b.encodeFull(r)}, nil
+	return map[string]any{"action": "update", "data": b.encodeWritten(r, pending)}, nil
 }
 
 func (b *batch) delete(op map[string]any) (any, error) {

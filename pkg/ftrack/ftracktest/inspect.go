@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 
 	"slices"
 	"time"
@@ -75,6 +76,11 @@ func joinKey(id string) string {
 
 func inspectCopy(r *record) map[string]any {
 	m := maps.Clone(r.data)
+	for k := range m {
+		if strings.HasPrefix(k, "\x00") {
+			delete(m, k) // a stored collection (see storedCollection)
+		}
+	}
 	m["__entity_type__"] = r.typ.name
 	return m
 }

@@ -139,7 +139,9 @@ func TestDatetimeForms(t *testing.T) {
 		want   string
 	}{
 		"Naive":          {"naive datetimes are UTC", map[string]any{"__type__": "datetime", "value": "2024-01-02T03:04:05"}, "2024-01-02T03:04:05"},
-		"Fraction":       {"fractions are dropped", map[string]any{"__type__": "datetime", "value": "2024-01-02T03:04:05.999999"}, "2024-01-02T03:04:05"},
+		"Fraction":       {"microseconds are kept, as ftrack keeps them", map[string]any{"__type__": "datetime", "value": "2024-01-02T03:04:05.123456"}, "2024-01-02T03:04:05.123456"},
+		"Nanoseconds":    {"below a microsecond is dropped", map[string]any{"__type__": "datetime", "value": "2024-01-02T03:04:05.999999999Z"}, "2024-01-02T03:04:05.999999"},
+		"Milliseconds":   {"JS milliseconds are written with six digits", map[string]any{"__type__": "datetime", "value": "2024-01-02T03:04:05.120Z"}, "2024-01-02T03:04:05.120000"},
 		"Zulu":           {"JS sends milliseconds and Z", map[string]any{"__type__": "datetime", "value": "2024-01-02T03:04:05.000Z"}, "2024-01-02T03:04:05"},
 		"PositiveOffset": {"offsets convert to UTC", map[string]any{"__type__": "datetime", "value": "2024-01-02T03:04:05+01:00"}, "2024-01-02T02:04:05"},
 		"NegativeOffset": {"negative offsets convert to UTC", map[string]any{"__type__": "datetime", "value": "2024-01-02T23:04:05-05:00"}, "2024-01-03T04:04:05"},

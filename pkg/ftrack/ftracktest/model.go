@@ -170,6 +170,30 @@ func newModel(set *schema.Set) (*model, error) {
 			t.concrete = append(t.concrete, m.types[c])
 		}
 	}
+	// Types that are the same table under two names (NoteLabel is alias_for NoteCategory)
+	// are one: a query on either returns the rows of both, and each stands for the other.
+	tables := map[string][]*entityType{}
+	for _, t := range m.order {
+		if a := t.s.AliasFor; a != nil && a.Classifiers == nil && a.ID != "" {
+			tables[a.ID] = append(tables[a.ID], t)
+		}
+	}
+	for table, ts := range tables {
+		if own, ok := m.types[table]; ok && !slices.Contains(ts, own) {
+			ts = append(ts, own)
+		}
+		if len(ts) < 2 {
+			continue
+		}
+		for _, t := range ts {
+			for _, mate := range ts {
+				if mate != t && !mate.abstract && !t.abstract {
+					t.concrete = append(t.concrete, mate)
+					t.bases = append(t.bases, mate)
+				}
+			}
+		}
+	}
 	for _, t := range m.order {
 		t.legacy = legacyName(t)
 		m.resolveRelations(t)

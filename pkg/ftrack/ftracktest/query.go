@@ -364,7 +364,7 @@ func (b *batch) subquerySet(q *querylang.Query) (map[string]bool, error) {
 // datetime and its UTC text included) have equal keys.
 func valueKey(v any) string {
 	if t, ok := v.(time.Time); ok {
-		return t.UTC().Format(wireDateTime)
+		return formatDateTime(t)
 	}
 	return stringify(v)
 }

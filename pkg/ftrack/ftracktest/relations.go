@@ -73,6 +73,15 @@ func (b *batch) collection(r *record, attr string) []*record {
 		}
 		return out
 	}
+	if keys, ok := r.data[storedCollection(attr)].([]string); ok {
+		out := make([]*record, 0, len(keys))
+		for _, k := range keys {
+			if ir := b.st.find(item, k); ir != nil {
+				out = append(out, ir)
+			}
+		}
+		return out
+	}
 	return nil
 }
 

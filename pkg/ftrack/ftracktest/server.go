@@ -410,6 +410,14 @@ func (s *Server) execute(ops []map[string]any, username string, strict bool, h h
 		results = append(results, res)
 	}
 	if mutating {
+		if err := b.finish(); err != nil {
+			s.st.rollback()
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				ae = serverError("%v", err)
+			}
+			return nil, nil, ae
+		}
 		s.st.commit()
 		// Without event hub clients nobody can receive the event; skip
 		// building and encoding it.

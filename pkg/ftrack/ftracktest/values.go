@@ -11,8 +11,18 @@ import (
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/schema"
 )
 
-// wireDateTime is the layout of datetimes the emulator emits: naive UTC.
+// wireDateTime is the layout of datetimes the emulator emits: naive UTC, with microseconds
+// when there are any (as Python's isoformat writes them, and ftrack with it).
 const wireDateTime = "2006-01-02T15:04:05"
+
+// formatDateTime writes t in the wire layout.
+func formatDateTime(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()/1000 != 0 {
+		return t.Format(wireDateTime + ".000000")
+	}
+	return t.Format(wireDateTime)
+}
 
 var dateTimeLayouts = []string{
 	time.RFC3339Nano,
@@ -26,12 +36,13 @@ var dateTimeLayouts = []string{
 }
 
 // parseDateTime reads any datetime form the clients send: with or without
-// fractional seconds, with Z, ±HH:MM or no offset (UTC), or a date only.
+// fractional seconds (kept to the microsecond, as ftrack keeps them), with Z, ±HH:MM or no
+// offset (UTC), or a date only.
 func parseDateTime(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	for _, layout := range dateTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC().Truncate(time.Second), true
+			return t.UTC().Truncate(time.Microsecond), true
 		}
 	}
 	return time.Time{}, false
@@ -51,13 +62,13 @@ func decodeDateTime(v any) (time.Time, bool) {
 	case string:
 		return parseDateTime(x)
 	case time.Time:
-		return x.UTC().Truncate(time.Second), true
+		return x.UTC().Truncate(time.Microsecond), true
 	}
 	return time.Time{}, false
 }
 
 func encodeDateTime(t time.Time) map[string]any {
-	return map[string]any{"__type__": "datetime", "value": t.UTC().Format(wireDateTime)}
+	return map[string]any{"__type__": "datetime", "value": formatDateTime(t)}
 }
 
 // encodeValue turns a stored value into its wire form.
@@ -84,7 +95,7 @@ func stringify(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	case time.Time:
-		return x.UTC().Format(wireDateTime)
+		return formatDateTime(x)
 	case nil:
 		return "None"
 	default:

@@ -176,7 +176,7 @@ func TestCreateUpdateDelete(t *testing.T) {
 		"__entity_type__": "Shot", "id": newID, "name": "sh030", "parent_id": fxSeqID, "project_id": fxProjectID,
 		"context_type": "task", "object_type_id": shotOTID, "status_id": fxStatusID, "type_id": fxTypeID,
 		"priority_id": fxPriorityID, "bid": float64(0), "sort": float64(0),
-		"start_date":    map[string]any{"__type__": "datetime", "value": "2025-01-02T05:04:05"},
+		"start_date":    map[string]any{"__type__": "datetime", "value": "2025-01-02T05:04:05.678000"},
 		"created_at":    map[string]any{"__type__": "datetime", "value": "2025-06-01T12:00:00"},
 		"created_by_id": mustUserID(t, s),
 	}

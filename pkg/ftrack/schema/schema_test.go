@@ -234,8 +234,16 @@ func TestSubtypes(t *testing.T) {
 			base:   "Context", concrete: []string{"Milestone", "Task", "Project", "Shot", "Episode", "AssetBuild", "Folder", "Sequence"}, abstract: true,
 		},
 		"Component": {
-			reason: "discriminated by system_type",
-			base:   "Component", concrete: []string{"SequenceComponent", "ContainerComponent", "FileComponent"}, abstract: true,
+			reason: "discriminated by system_type, with rows of its own",
+			base:   "Component", concrete: []string{"Component", "SequenceComponent", "ContainerComponent", "FileComponent"},
+		},
+		"ContainerComponent": {
+			reason: "a SequenceComponent is a ContainerComponent",
+			base:   "ContainerComponent", concrete: []string{"ContainerComponent", "SequenceComponent"},
+		},
+		"CustomAttributeValue": {
+			reason: "the *CustomAttributeValue types by name",
+			base:   "CustomAttributeValue", concrete: []string{"CustomAttributeValue", "ListCustomAttributeValue", "ContextCustomAttributeValue", "UserCustomAttributeValue", "AssetVersionCustomAttributeValue", "AssetCustomAttributeValue", "ListObjectCustomAttributeValue"},
 		},
 		"Resource": {
 			reason: "discriminated by resource_type",

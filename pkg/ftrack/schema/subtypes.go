@@ -12,6 +12,22 @@ var polymorphicRoots = map[string]string{
 	"Resource":  "resource_type",
 }
 
+// suffixFamilies are base types whose subtypes the schema shows only by name: every other
+// type whose id ends with the base's id, with the same primary key and at least all the
+// base's properties (ContextCustomAttributeValue, UserCustomAttributeValue, … are
+// CustomAttributeValues: a query on the base returns their rows).
+var suffixFamilies = []string{"CustomAttributeValue"}
+
+// extraSubtypes are subtype relations of ftrack's model that the schema does not show: a
+// SequenceComponent is a ContainerComponent (it has members), although its schema lacks the
+// container's metadata.
+var extraSubtypes = map[string][]string{"ContainerComponent": {"SequenceComponent"}}
+
+// concreteBases are base types whose own rows exist besides their subtypes': ftrack creates
+// a plain Component or ContainerComponent, and a CustomAttributeValue written through the
+// base type.
+var concreteBases = map[string]bool{"Component": true, "ContainerComponent": true, "CustomAttributeValue": true}
+
 // deriveSubtypes computes the relation documented on Set.Subtypes.
 func deriveSubtypes(types []*Schema, byID map[string]*Schema) map[string][]string {
 	direct := make(map[string]map[string]bool)
@@ -59,6 +75,28 @@ func deriveSubtypes(types []*Schema, byID map[string]*Schema) map[string][]strin
 			}
 			if hasAllProperties(t, root) {
 				add(root.ID, t.ID)
+			}
+		}
+	}
+	for _, baseName := range suffixFamilies {
+		base, ok := byID[baseName]
+		if !ok {
+			continue
+		}
+		for _, t := range types {
+			if t != base && len(t.ID) > len(baseName) && t.ID[len(t.ID)-len(baseName):] == baseName &&
+				slices.Equal(t.PrimaryKey, base.PrimaryKey) && hasAllProperties(t, base) {
+				add(base.ID, t.ID)
+			}
+		}
+	}
+	for baseName, subs := range extraSubtypes {
+		if _, ok := byID[baseName]; !ok {
+			continue
+		}
+		for _, sub := range subs {
+			if _, ok := byID[sub]; ok {
+				add(baseName, sub)
 			}
 		}
 	}
@@ -122,6 +160,8 @@ func hasAllProperties(t, root *Schema) bool {
 //     primary key and has at least all the root's properties is a subtype: Context → Project, TypedContext and the
 //     TypedContext subtypes; Component → FileComponent, SequenceComponent,
 //     ContainerComponent; Resource → User, Group.
+//  3. Named subtypes: the *CustomAttributeValue types of CustomAttributeValue (see
+//     suffixFamilies), and SequenceComponent of ContainerComponent (see extraSubtypes).
 //
 // The relation is then closed transitively.
 func (s *Set) Subtypes(id string) []string {
@@ -129,9 +169,11 @@ func (s *Set) Subtypes(id string) []string {
 }
 
 // IsAbstract reports whether id is a polymorphic base type: a type that has
-// subtypes, whose rows are always returned as one of its concrete subtypes.
+// subtypes, whose rows are always returned as one of its concrete subtypes. Component,
+// ContainerComponent and CustomAttributeValue have subtypes and rows of their own: they are
+// not abstract.
 func (s *Set) IsAbstract(id string) bool {
-	return len(s.subtypes[id]) > 0
+	return len(s.subtypes[id]) > 0 && !concreteBases[id]
 }
 
 // ConcreteTypes returns the entity types a query on id can return in
@@ -147,8 +189,11 @@ func (s *Set) ConcreteTypes(id string) []string {
 		return []string{id}
 	}
 	var out []string
+	if !s.IsAbstract(id) {
+		out = append(out, id)
+	}
 	for _, sub := range subs {
-		if len(s.subtypes[sub]) == 0 {
+		if !s.IsAbstract(sub) {
 			out = append(out, sub)
 		}
 	}

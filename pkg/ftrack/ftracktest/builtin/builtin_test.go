@@ -69,7 +69,7 @@ func TestSchemaPolymorphism(t *testing.T) {
 		"TypedContext": {reason: "classified by object type", base: "TypedContext", want: []string{"Episode", "Sequence", "Shot", "Folder", "AssetBuild", "Milestone", "Task"}},
 		"Context":      {reason: "projects and typed contexts", base: "Context", want: []string{"Project", "Episode", "Sequence", "Shot", "Folder", "AssetBuild", "Milestone", "Task"}},
 		"Resource":     {reason: "users and groups", base: "Resource", want: []string{"User", "Group"}},
-		"Component":    {reason: "the three component kinds", base: "Component", want: []string{"FileComponent", "SequenceComponent", "ContainerComponent"}},
+		"Component":    {reason: "plain components and the three component kinds", base: "Component", want: []string{"Component", "FileComponent", "SequenceComponent", "ContainerComponent"}},
 		"List":         {reason: "classified by entity", base: "List", want: []string{"TypedContextList", "AssetVersionList"}},
 	}
 	for name, tc := range cases {

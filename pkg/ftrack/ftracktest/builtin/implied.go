@@ -14,6 +14,7 @@ var discriminators = map[string]map[string]string{
 	"Milestone":          {"context_type": "task"},
 	"User":               {"resource_type": "user"},
 	"Group":              {"resource_type": "group"},
+	"Component":          {"system_type": "component"},
 	"FileComponent":      {"system_type": "file"},
 	"SequenceComponent":  {"system_type": "sequence"},
 	"ContainerComponent": {"system_type": "container"},
