@@ -182,6 +182,19 @@ async function main() {
     check(kept.data.length === 0, "the refused batch created nothing", kept.data);
   });
 
+  await step("aliased references: the project schema's workflows", async () => {
+    const wf = await session.create("WorkflowSchema", { name: `conformance_versions_${run}` });
+    const schema = await session.query("select id, task_workflow_schema_id from ProjectSchema limit 1");
+    const id = schema.data[0].id;
+    await session.update("ProjectSchema", [id], { asset_version_workflow_schema_id: wf.data.id });
+    const read = await session.query(`select _task_workflow.id, _version_workflow.name, task_workflow_schema_id from ProjectSchema where id is "${id}"`);
+    const got = read.data[0];
+    check(got._version_workflow && got._version_workflow.name === `conformance_versions_${run}`, "_version_workflow reads the workflow its key names", got);
+    if (got.task_workflow_schema_id) {
+      check(got._task_workflow && got._task_workflow.id === got.task_workflow_schema_id, "_task_workflow reads the workflow its key names", got);
+    }
+  });
+
   await step("datetime round trip", async () => {
     const start = new Date("2024-05-06T07:08:09.000Z");
     const created = await session.create("Task", { name: "comp", parent_id: ids.shots[0], start_date: start });
@@ -258,6 +271,12 @@ async function main() {
     await hub.publish(new Event("conformance.question", { x: 21 }), { onReply: (event) => { reply = event; } });
     const got = await waitFor(() => reply, "the reply");
     check(got.data.answer === 42, "reply data", got.data);
+    // A reply whose data is not an object is routed too.
+    hub.subscribe("topic=conformance.ping", () => "Replied");
+    let plain = null;
+    await hub.publish(new Event("conformance.ping", {}), { onReply: (event) => { plain = event; } });
+    const pong = await waitFor(() => plain, "the reply whose data is a string");
+    check(pong.data === "Replied", "string reply data", pong.data);
   });
 }
 

@@ -604,11 +604,44 @@ func (b *batch) create(op map[string]any) (any, error) {
 	if err := b.checkUnique(t, data, nil); err != nil {
 		return nil, err
 	}
+	if t.is("Timer") {
+		// One running timer per user.
+		if running := b.st.byIndex(t, "user_id", fmt.Sprint(data["user_id"])); len(running) > 0 {
+			return nil, duplicateError("Duplicate entry: user %v already has a running timer (%s)", data["user_id"], running[0].id())
+		}
+	}
 	r := b.st.insert(t, data)
 	b.written = append(b.written, r)
 	b.applyCollections(r, pending)
 	b.record("add", r, nil, nil, nil)
+	if t.is("Note") {
+		b.authorIsRecipient(r)
+	}
 	return map[string]any{"action": "create", "data": b.encodeWritten(r, pending)}, nil
+}
+
+// authorIsRecipient makes the author of a new note one of its recipients, as ftrack does.
+func (b *batch) authorIsRecipient(note *record) {
+	author, _ := note.data["user_id"].(string)
+	rt, ok := b.m.types["Recipient"]
+	if author == "" || !ok {
+		return
+	}
+	for _, r := range b.st.byIndex(rt, "note_id", note.id()) {
+		if r.data["resource_id"] == author {
+			return
+		}
+	}
+	data := map[string]any{"note_id": note.id(), "resource_id": author}
+	for name, p := range rt.s.Properties {
+		if _, set := data[name]; !set {
+			if v, ok := p.DefaultValue(b.srv.newID); ok {
+				data[name] = v
+			}
+		}
+	}
+	r := b.st.insert(rt, data)
+	b.record("add", r, nil, nil, nil)
 }
 
 // finish checks what ftrack checks when a batch's transaction ends: every entity the batch

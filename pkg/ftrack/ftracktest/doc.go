@@ -30,7 +30,9 @@
 //
 // Answers are always denormalised (every occurrence of an entity carries its
 // data), which both clients accept whatever ftrack-api-options asks for.
-// Datetimes are stored in UTC and emitted naive as YYYY-MM-DDTHH:MM:SS.
+// Datetimes are stored in UTC to the microsecond and emitted naive as YYYY-MM-DDTHH:MM:SS,
+// with .ffffff when the microseconds are not zero. What it does differently from ftrack is
+// listed in docs/emulator.md.
 // "like" matches case-insensitively, as on the real server's database.
 //
 // # For tests

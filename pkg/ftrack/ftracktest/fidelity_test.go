@@ -1,7 +1,10 @@
 package ftracktest
 
 import (
+	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -222,5 +225,106 @@ func TestBaseAndAliasedTypes(t *testing.T) {
 	)
 	if got := query(t, s, `select members from ContainerComponent where id is "`+seq+`"`)["data"].([]any); len(got) != 1 || len(got[0].(map[string]any)["members"].([]any)) != 1 {
 		t.Errorf("the sequence, read as a ContainerComponent, has members %v", got)
+	}
+}
+
+// TestAliasedForeignKeys: two references to the same type are told apart by the schema's
+// alias_for, not guessed: ProjectSchema._task_workflow and _version_workflow read the
+// workflows their foreign keys name.
+func TestAliasedForeignKeys(t *testing.T) {
+	s := newFixtureServer(t)
+	const taskWF, versionWF = "e0000000-0000-4000-8000-000000000001", "e0000000-0000-4000-8000-000000000002"
+	answers(t, s,
+		createOp("WorkflowSchema", map[string]any{"id": taskWF, "name": "tasks"}),
+		createOp("WorkflowSchema", map[string]any{"id": versionWF, "name": "versions"}),
+		updateOp("ProjectSchema", fxSchemaID, map[string]any{"task_workflow_schema_id": taskWF, "asset_version_workflow_schema_id": versionWF}),
+	)
+	got := query(t, s, `select _task_workflow.name, _version_workflow.name, task_workflow_schema.name from ProjectSchema where id is "`+fxSchemaID+`"`)["data"].([]any)[0].(map[string]any)
+	name := func(attr string) any {
+		m, _ := got[attr].(map[string]any)
+		return m["name"]
+	}
+	if name("_task_workflow") != "tasks" || name("task_workflow_schema") != "tasks" || name("_version_workflow") != "versions" {
+		t.Errorf("the workflows of the project schema read %v", got)
+	}
+}
+
+// TestLinkOfEveryType: `link` is the path from the project down for every type whose
+// schema has it, asset versions included.
+func TestLinkOfEveryType(t *testing.T) {
+	s := newFixtureServer(t)
+	const assetType, asset, version = "a1000000-0000-4000-8000-000000000001", "a2000000-0000-4000-8000-000000000001", "a3000000-0000-4000-8000-000000000001"
+	answers(t, s,
+		createOp("AssetType", map[string]any{"id": assetType, "name": "Plate", "short": "plate"}),
+		createOp("Asset", map[string]any{"id": asset, "name": "bg", "parent": ref("Shot", fxShotID), "type_id": assetType}),
+		createOp("AssetVersion", map[string]any{"id": version, "asset_id": asset, "version": 3}),
+	)
+	got := query(t, s, `select link from AssetVersion where id is "`+version+`"`)["data"].([]any)[0].(map[string]any)["link"]
+	var types []string
+	for _, e := range got.([]any) {
+		types = append(types, e.(map[string]any)["type"].(string)+":"+fmt.Sprint(e.(map[string]any)["name"]))
+	}
+	want := []string{"Project:thrones", "Sequence:sq010", "Shot:sh010", "Asset:bg", "AssetVersion:v3"}
+	if !slices.Equal(types, want) {
+		t.Errorf("the version's link is %v, want %v", types, want)
+	}
+}
+
+// TestUploadBeforeCommit: the Python client asks where to upload a new component's file
+// before it commits the component; ftrack signs the upload, and the file belongs to the
+// component once it is created.
+func TestUploadBeforeCommit(t *testing.T) {
+	s := newFixtureServer(t)
+	const cid = "c1000000-0000-4000-8000-000000000001"
+	res := answers(t, s, map[string]any{"action": "get_upload_metadata", "component_id": cid, "file_name": "plate.exr", "file_size": 5})
+	url, _ := res[0].(map[string]any)["url"].(string)
+	if url == "" {
+		t.Fatalf("get_upload_metadata answered %v", res[0])
+	}
+	req, err := http.NewRequest(http.MethodPut, url, strings.NewReader("pixel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the upload answered %d", resp.StatusCode)
+	}
+	answers(t, s, createOp("FileComponent", map[string]any{"id": cid, "name": "plate", "file_type": ".exr", "size": 5}))
+	if data, ok := s.ComponentData(cid); !ok || string(data) != "pixel" {
+		t.Errorf("the component's data is %q, %v", data, ok)
+	}
+}
+
+// TestNotesTimersAndWidgets: the author of a note is one of its recipients; a user has one
+// running timer at most; the URL get_widget_url answers is served.
+func TestNotesTimersAndWidgets(t *testing.T) {
+	s := newFixtureServer(t)
+	user := mustUserID(t, s)
+	res := answers(t, s, createOp("Note", map[string]any{"content": "more fire", "parent_id": fxShotID, "parent_type": "Shot", "user_id": user}))
+	note := res[0].(map[string]any)["data"].(map[string]any)["id"].(string)
+	got := query(t, s, `select resource_id from Recipient where note_id is "`+note+`"`)["data"].([]any)
+	if len(got) != 1 || got[0].(map[string]any)["resource_id"] != user {
+		t.Errorf("the note's recipients are %v, want its author", got)
+	}
+
+	answers(t, s, createOp("Timer", map[string]any{"user_id": user, "context_id": fxTaskID, "comment": "first"}))
+	_, out := post(t, s, []any{createOp("Timer", map[string]any{"user_id": user, "context_id": fxTaskID, "comment": "second"})}, nil)
+	if m, _ := out.(map[string]any); m["exception"] != "DuplicateEntryError" {
+		t.Errorf("a second running timer for the same user answered %v, want a DuplicateEntryError", out)
+	}
+
+	res = answers(t, s, map[string]any{"action": "get_widget_url", "name": "tasks", "theme": "light"})
+	url, _ := res[0].(map[string]any)["widget_url"].(string)
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s answered %d, want 200", url, resp.StatusCode)
 	}
 }

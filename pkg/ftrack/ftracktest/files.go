@@ -5,6 +5,7 @@ import (
 	"crypto/md5" //nolint:gosec // G501: the ETag of an upload is its MD5, as the real storage computes it
 	"encoding/hex"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -47,10 +48,11 @@ func (s *Server) ComponentData(componentID string) ([]byte, bool) {
 // uploadMetadata answers get_upload_metadata: a single PUT URL, or one URL
 // per part when the client asks for several parts (JS, large files).
 func (b *batch) uploadMetadata(op map[string]any) (any, error) {
+	// The component need not exist yet: the Python client uploads a new component's file
+	// before it commits the component, and ftrack signs the upload all the same.
 	cid, _ := op["component_id"].(string)
-	comp, ok := b.m.types["Component"]
-	if !ok || cid == "" || b.st.find(comp, cid) == nil {
-		return nil, validationError("get_upload_metadata: component %q does not exist", cid)
+	if cid == "" {
+		return nil, validationError("get_upload_metadata: component_id is required")
 	}
 	parts, _ := op["parts"].(float64)
 	base := b.srv.URL + "/upload/" + url.PathEscape(cid)
@@ -156,4 +158,12 @@ func (s *Server) handleComponent(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	_, _ = w.Write(data)
+}
+
+// handleWidget serves the URLs get_widget_url answers: a page naming the widget (the real
+// server serves the widget itself there).
+func (s *Server) handleWidget(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/widget/")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = fmt.Fprintf(w, "<!doctype html><title>ftrack widget %s</title><p>ftracktest serves no widgets; this is the page of %s.</p>\n", html.EscapeString(name), html.EscapeString(name))
 }

@@ -257,6 +257,20 @@ func fkTarget(p *schema.Property) string {
 	return strings.TrimSpace(rest)
 }
 
+// aliasedForeignKey returns the foreign-key attribute of t whose column (alias_for) is the
+// reference p's column with "id" or "_id" appended, or "".
+func aliasedForeignKey(t *entityType, p *schema.Property) string {
+	if p.AliasFor == "" {
+		return ""
+	}
+	for fn, fp := range t.s.Properties {
+		if fp.Format == "foreign_key" && (fp.AliasFor == p.AliasFor+"id" || fp.AliasFor == p.AliasFor+"_id") {
+			return fn
+		}
+	}
+	return ""
+}
+
 func (m *model) resolveRelations(t *entityType) {
 	for name, p := range t.s.Properties {
 		switch p.Kind() {
@@ -269,6 +283,14 @@ func (m *model) resolveRelations(t *entityType) {
 			}
 			if _, ok := t.s.Properties[name+"_id"]; ok {
 				t.refFK[name] = name + "_id"
+				continue
+			}
+			// The schema's own word: a reference aliased to column X is held by the
+			// foreign key aliased to Xid (ProjectSchema._task_workflow and
+			// task_workflow_schema are both taskworkflow, held by task_workflow_schema_id,
+			// alias taskworkflowid).
+			if fk := aliasedForeignKey(t, p); fk != "" {
+				t.refFK[name] = fk
 				continue
 			}
 			// A unique foreign key to the referenced type.

@@ -1,6 +1,7 @@
 package ftracktest
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/internal/querylang"
@@ -134,10 +135,43 @@ func (b *batch) descendants(r *record) []*record {
 // scalar returns a scalar attribute of r, computing the attributes the
 // server computes.
 func (b *batch) scalar(r *record, attr string) any {
-	if attr == "link" && r.typ.is("Context") {
-		return b.link(r)
+	if attr == "link" {
+		switch {
+		case r.typ.is("Context"):
+			return b.link(r)
+		case r.typ.is("AssetVersion"):
+			return b.versionLink(r)
+		case r.typ.is("Group"):
+			return b.groupLink(r)
+		}
 	}
 	return r.data[attr]
+}
+
+// versionLink is the link of an asset version: its asset's context from the project down,
+// the asset, then the version (named v and its number; ftrack's exact name of that last
+// entry is not recorded in the reference answers).
+func (b *batch) versionLink(r *record) []any {
+	var chain []any
+	asset := b.resolveRef(r, "asset")
+	if asset != nil {
+		if ctx := b.resolveRef(asset, "parent"); ctx != nil {
+			chain = b.link(ctx)
+		}
+		chain = append(chain, map[string]any{"id": asset.id(), "name": asset.data["name"], "type": asset.typ.name})
+	}
+	return append(chain, map[string]any{"id": r.id(), "name": fmt.Sprintf("v%v", encodeValue(r.data["version"])), "type": r.typ.name})
+}
+
+// groupLink is the link of a group: its ancestor groups from the top down, then itself.
+func (b *batch) groupLink(r *record) []any {
+	var chain []any
+	seen := map[*record]bool{}
+	for g := r; g != nil && !seen[g]; g = b.resolveRef(g, "parent") {
+		seen[g] = true
+		chain = append([]any{map[string]any{"id": g.id(), "name": g.data["name"], "type": g.typ.name}}, chain...)
+	}
+	return chain
 }
 
 // link returns the ordered list of {id, name, type} from the project to r.

@@ -163,6 +163,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	mux.HandleFunc("/api", s.handleAPI)
 	mux.Handle("/socket.io/", s.hub)
 	mux.HandleFunc("/upload/", s.handleUpload)
+	mux.HandleFunc("GET /widget/", s.handleWidget)
 	mux.HandleFunc("GET /component/get", s.handleComponent)
 	mux.HandleFunc("GET /component/thumbnail", s.handleComponent)
 	mux.HandleFunc("GET /component/remove", s.handleComponent)

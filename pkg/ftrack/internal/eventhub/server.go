@@ -262,7 +262,11 @@ func (s *Server) Close() {
 // route delivers ev at most once to every socket that has a subscription
 // whose expression matches the event and whose metadata the event's target
 // (if any) matches. The sender is not excluded.
-func (s *Server) route(ev event.Event) {
+func (s *Server) route(ev event.Event) { s.routeVerbatim(ev, nil) }
+
+// routeVerbatim routes ev; when verbatim is set, subscribers receive it (the event as its
+// publisher sent it) instead of ev's encoding.
+func (s *Server) routeVerbatim(ev event.Event, verbatim json.RawMessage) {
 	var target *event.Expression
 	if ev.Target != "" {
 		var err error
@@ -271,7 +275,11 @@ func (s *Server) route(ev event.Event) {
 			return
 		}
 	}
-	p, err := socketio.NewEvent("", eventName, ev)
+	var payload any = ev
+	if verbatim != nil {
+		payload = verbatim
+	}
+	p, err := socketio.NewEvent("", eventName, payload)
 	if err != nil {
 		s.log.Info("event hub could not encode event", "topic", ev.Topic, "id", ev.ID, "error", err)
 		return
@@ -429,12 +437,34 @@ type wireEvent struct {
 	Sent           any            `json:"sent"`
 }
 
-func decodeEvent(raw json.RawMessage) (event.Event, error) {
+// decodeEvent decodes an event a client published. ftrack routes an event whose data is not
+// an object (a reply whose data is "Replied", say) as it came: such data is returned in
+// verbatim, for forwarding, and the event's Data is then empty (subscriptions on data keys do
+// not match it). verbatim is nil when the data is an object.
+func decodeEvent(raw json.RawMessage) (ev event.Event, verbatim json.RawMessage, err error) {
+	var head struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return event.Event{}, nil, err
+	}
+	if d := bytes.TrimSpace(head.Data); len(d) > 0 && d[0] != '{' && !bytes.Equal(d, []byte("null")) {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return event.Event{}, nil, err
+		}
+		obj["data"] = json.RawMessage("{}")
+		stripped, err := json.Marshal(obj)
+		if err != nil {
+			return event.Event{}, nil, err
+		}
+		verbatim, raw = raw, stripped
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var w wireEvent
 	if err := dec.Decode(&w); err != nil {
-		return event.Event{}, err
+		return event.Event{}, nil, err
 	}
 	if w.Data == nil {
 		w.Data = map[string]any{}
@@ -442,7 +472,7 @@ func decodeEvent(raw json.RawMessage) (event.Event, error) {
 	if w.Source == nil {
 		w.Source = map[string]any{}
 	}
-	return event.Event(w), nil
+	return event.Event(w), verbatim, nil
 }
 
 func (c *conn) handleEvent(p socketio.Packet) {
@@ -458,7 +488,7 @@ func (c *conn) handleEvent(p socketio.Packet) {
 		result = ackFailure("Malformed event packet.")
 		return
 	}
-	ev, err := decodeEvent(payload.Args[0])
+	ev, verbatim, err := decodeEvent(payload.Args[0])
 	if err != nil {
 		c.srv.log.Info("event hub ignored undecodable event", "user", c.user, "error", err)
 		result = ackFailure("Malformed event.")
@@ -472,7 +502,7 @@ func (c *conn) handleEvent(p socketio.Packet) {
 	case event.TopicUnsubscribe:
 		c.unsubscribe(ev)
 	default:
-		c.srv.route(ev)
+		c.srv.routeVerbatim(ev, verbatim)
 	}
 }
 

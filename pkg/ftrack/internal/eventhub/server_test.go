@@ -441,3 +441,39 @@ func waitFor(t *testing.T, cond func() bool) {
 		<-tick.C
 	}
 }
+
+// TestEventsWhoseDataIsNotAnObject: a reply whose data is a string ("Replied", as the
+// Python client's handlers may answer) is routed as it came, not refused as malformed.
+func TestEventsWhoseDataIsNotAnObject(t *testing.T) {
+	t.Parallel()
+	_, ts := newTestServer(t, Options{})
+	a, b := dial(t, ts), dial(t, ts)
+	a.subscribe("a-reply", "topic=ftrack.meta.reply", nil)
+	b.n++
+	p0, err := socketio.NewEvent(itoa(b.n), "ftrack.event", json.RawMessage(`{"id":"r1","topic":"ftrack.meta.reply","data":"Replied","source":{"id":"b"},"target":"","inReplyToEvent":"q1","sent":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.writeRaw(p0.String())
+	b.expectAck("6:::" + itoa(b.n) + `+[{"success": true}]`)
+	f := a.next()
+	p, err := socketio.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := p.Event()
+	if err != nil || len(payload.Args) != 1 {
+		t.Fatalf("frame %q: bad payload", f)
+	}
+	var got struct {
+		ID             string `json:"id"`
+		Data           any    `json:"data"`
+		InReplyToEvent string `json:"inReplyToEvent"`
+	}
+	if err := json.Unmarshal(payload.Args[0], &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != "r1" || got.Data != "Replied" || got.InReplyToEvent != "q1" {
+		t.Errorf("the reply arrived as %s, want it as sent", payload.Args[0])
+	}
+}
