@@ -32,14 +32,14 @@ func newEventHub(s *Session) (*eventHub, error) {
 
 // connectInBackground connects the hub on a goroutine the session waits
 // for in Close; the hub reconnects by itself once connected.
+// connectInBackground starts the hub before it returns, as the Python client does: the hub
+// counts as started at once and connects (retrying with back-off) in the background, so a
+// Publish made right after NewSession waits for the connection instead of failing with
+// event.ErrNotConnected.
 func (h *eventHub) connectInBackground() {
-	h.s.bg.Add(1)
-	go func() {
-		defer h.s.bg.Done()
-		if err := h.hub.Connect(h.ctx); err != nil && h.ctx.Err() == nil {
-			h.s.logger.Warn("ftrack: event hub connection failed", "error", redact(err.Error(), h.s.apiKey))
-		}
-	}()
+	if err := h.hub.Start(); err != nil && h.ctx.Err() == nil {
+		h.s.logger.Warn("ftrack: event hub not started", "error", redact(err.Error(), h.s.apiKey))
+	}
 }
 
 func (h *eventHub) close() {
