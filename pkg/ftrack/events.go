@@ -12,6 +12,14 @@ import (
 const (
 	TopicSessionReady        = "ftrack.api.session.ready"
 	TopicSessionReset        = "ftrack.api.session.reset"
+	// TopicConstructEntityType is published once per entity type when the session starts,
+	// with data {"schema": *schema.Schema, "schemas": *schema.Set}. In the Python client a
+	// handler answers with the class that entities of that type are built from. Go entities
+	// are generic (*Entity, driven by the schema), so there is no class to build: the Go
+	// form of the hook is to read the schema here (plugins use it to learn the types before
+	// the session is ready), and what a handler returns is not used. Behaviour that Python
+	// plugins put into entity classes (default values, helper methods) belongs in ordinary
+	// Go code around the *Entity.
 	TopicConstructEntityType = "ftrack.api.session.construct-entity-type"
 	TopicConfigureLocation   = "ftrack.api.session.configure-location"
 )
