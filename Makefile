@@ -103,6 +103,12 @@ dev: ## Run the whole thing locally: control plane, emulator, operator and sampl
 	$(GO) build -o $(BIN)/ftrack-operator-dev .
 	$(BIN)/ftrack-operator-dev dev
 
+RELEASE_IMAGE ?= ftrack-operator
+.PHONY: release
+release: ## Write a release into dist/: install.yaml, the kubectl-ftrack archives, a krew manifest, checksums (VERSION=vX.Y.Z).
+	@test -n "$(VERSION)" || { echo "make release needs VERSION, e.g. make release VERSION=v0.2.0"; exit 2; }
+	$(GO) run ./hack/release --version $(VERSION) --image $(RELEASE_IMAGE) --out dist
+
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build -t $(IMG) .
