@@ -50,7 +50,7 @@ var (
 	// suiteCache reads through the running manager's cache, with its field indexes.
 	suiteCache client.Reader
 	// suiteLogs holds everything the manager logged.
-	suiteLogs = &lockedBuffer{}
+	suiteLogs = &testenv.Buffer{}
 )
 
 // Users of the suite's emulator.
@@ -178,23 +178,6 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // checkNoSecretLeaks looks for every remembered API key in what the operator produced during
 // the suite: its logs, the Events, the connections' conditions and the metrics.

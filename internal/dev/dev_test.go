@@ -305,7 +305,7 @@ func TestDevUntilReady(t *testing.T) {
 	stateDir := filepath.Join(t.TempDir(), ".dev")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--state-dir", stateDir, "--until-ready", "--timeout", "4m"}, out, out)
@@ -390,7 +390,7 @@ func TestDevUntilReadyNamespaced(t *testing.T) {
 	}
 	t.Setenv("FTRACK_SERVER", "")
 	stateDir := filepath.Join(t.TempDir(), ".dev")
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	// A process of its own: controller-runtime allows one manager of each controller name
 	// per process, and TestDevUntilReady runs one in this process.
 	cmd := exec.CommandContext(t.Context(), operatorBinary(t), "dev", "--listen", "127.0.0.1:0", "--state-dir", stateDir, "--until-ready", "--timeout", "4m", "--install", "namespaced")

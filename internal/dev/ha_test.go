@@ -35,7 +35,7 @@ type haReplica struct {
 	cmd     *exec.Cmd
 	metrics string
 	readyz  string
-	out     *lockedBuffer
+	out     *testenv.Buffer
 	done    chan struct{}
 }
 
@@ -161,7 +161,7 @@ func TestHAFailoverDuringBulkCreate(t *testing.T) {
 	var replicas []*haReplica
 	start := func(name string) *haReplica {
 		metrics, probes := freeLoopback(t), freeLoopback(t)
-		r := &haReplica{name: name, metrics: "http://" + metrics + "/metrics", readyz: "http://" + probes + "/readyz", out: &lockedBuffer{}, done: make(chan struct{})}
+		r := &haReplica{name: name, metrics: "http://" + metrics + "/metrics", readyz: "http://" + probes + "/readyz", out: &testenv.Buffer{}, done: make(chan struct{})}
 		r.cmd = exec.Command(bin, "--leader-elect", "--leader-election-namespace="+ns,
 			"--metrics-bind-address="+metrics, "--health-probe-bind-address="+probes, "--webhook-port=0")
 		r.cmd.Env = append(cleanEnv(), "KUBECONFIG="+kubeconfig)

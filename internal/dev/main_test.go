@@ -2,7 +2,6 @@ package dev
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -93,30 +92,13 @@ func cleanEnv() []string {
 	return env
 }
 
-// lockedBuffer collects a process's output for failure messages.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // devProcess is 'ftrack-operator dev' running as a child process of the test.
 type devProcess struct {
 	cmd      *exec.Cmd
 	stateDir string
 	url      string
-	output   *lockedBuffer
+	output   *testenv.Buffer
 	done     chan error
 }
 
@@ -124,7 +106,7 @@ type devProcess struct {
 // under a temporary .dev directory, and waits until it reports that everything is up.
 func startDevProcess(t *testing.T, bin string) *devProcess {
 	t.Helper()
-	p := &devProcess{stateDir: filepath.Join(t.TempDir(), ".dev"), output: &lockedBuffer{}, done: make(chan error, 1)}
+	p := &devProcess{stateDir: filepath.Join(t.TempDir(), ".dev"), output: &testenv.Buffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(bin, "dev", "--listen", "127.0.0.1:0", "--state-dir", p.stateDir)
 	p.cmd.Dir = moduleRoot(t)
 	p.cmd.Env = cleanEnv()

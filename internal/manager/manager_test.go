@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +29,7 @@ import (
 var env *testenv.Environment
 
 // logs collects what every manager of the tests logs.
-var logs = &lockedBuffer{}
+var logs = &testenv.Buffer{}
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -50,22 +49,6 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // managerRole is config/rbac's ClusterRole, as controller-gen writes it, under name, with
 // the resources drop removed from its rules.

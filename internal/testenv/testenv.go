@@ -163,3 +163,24 @@ func (e *Environment) UserKubeConfig(name string, groups ...string) ([]byte, err
 	}
 	return user.KubeConfig()
 }
+
+// Buffer is a bytes.Buffer safe for concurrent writers: the output of a process, or a log
+// several goroutines write, that a test reads.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -152,26 +152,23 @@ func (s *Session) GetUploadMetadata(ctx context.Context, componentID, fileName s
 
 // SendUserInvites sends each user (a User) an invitation to ftrack, in one request.
 func (s *Session) SendUserInvites(ctx context.Context, users ...*Entity) error {
-	ops := make([]map[string]any, 0, len(users))
-	for _, u := range users {
-		ops = append(ops, map[string]any{"action": "send_user_invite", "user_id": u.ID()})
-	}
-	if len(ops) == 0 {
-		return nil
-	}
-	_, err := s.Call(ctx, ops)
-	return err
+	return s.sendEach(ctx, "send_user_invite", "user_id", users)
 }
 
 // SendReviewSessionInvites sends each invitee (a committed ReviewSessionInvitee) an
 // invitation to its review session, in one request.
 func (s *Session) SendReviewSessionInvites(ctx context.Context, invitees ...*Entity) error {
-	ops := make([]map[string]any, 0, len(invitees))
-	for _, i := range invitees {
-		ops = append(ops, map[string]any{"action": "send_review_session_invite", "review_session_invitee_id": i.ID()})
-	}
-	if len(ops) == 0 {
+	return s.sendEach(ctx, "send_review_session_invite", "review_session_invitee_id", invitees)
+}
+
+// sendEach sends one action per entity, naming it by its id under key, in one request.
+func (s *Session) sendEach(ctx context.Context, action, key string, entities []*Entity) error {
+	if len(entities) == 0 {
 		return nil
+	}
+	ops := make([]map[string]any, 0, len(entities))
+	for _, e := range entities {
+		ops = append(ops, map[string]any{"action": action, key: e.ID()})
 	}
 	_, err := s.Call(ctx, ops)
 	return err
