@@ -178,7 +178,6 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
-
 // checkNoSecretLeaks looks for every remembered API key in what the operator produced during
 // the suite: its logs, the Events, the connections' conditions and the metrics.
 func checkNoSecretLeaks(ctx context.Context) error {

@@ -92,7 +92,6 @@ func cleanEnv() []string {
 	return env
 }
 
-
 // devProcess is 'ftrack-operator dev' running as a child process of the test.
 type devProcess struct {
 	cmd      *exec.Cmd

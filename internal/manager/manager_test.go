@@ -49,7 +49,6 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-
 // managerRole is config/rbac's ClusterRole, as controller-gen writes it, under name, with
 // the resources drop removed from its rules.
 func managerRole(t *testing.T, name string, drop ...string) *rbacv1.ClusterRole {

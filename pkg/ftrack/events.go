@@ -10,8 +10,8 @@ import (
 // Topics of the events the session publishes locally (synchronously, never
 // to the server), as the Python client does.
 const (
-	TopicSessionReady        = "ftrack.api.session.ready"
-	TopicSessionReset        = "ftrack.api.session.reset"
+	TopicSessionReady = "ftrack.api.session.ready"
+	TopicSessionReset = "ftrack.api.session.reset"
 	// TopicConstructEntityType is published once per entity type when the session starts,
 	// with data {"schema": *schema.Schema, "schemas": *schema.Set}. In the Python client a
 	// handler answers with the class that entities of that type are built from. Go entities
