@@ -236,9 +236,9 @@ func (s *Session) Get(ctx context.Context, entityType string, key ...string) (*E
 	if e != nil {
 		return e, nil
 	}
-	crit := make([]string, len(key))
-	for i, a := range t.primary {
-		crit[i] = a.name + " is " + quoteValue(key[i])
+	crit := make([]string, 0, len(key))
+	for i, v := range key {
+		crit = append(crit, t.primary[i].name+" is "+quoteValue(v))
 	}
 	r, err := s.Query(entityType + " where (" + strings.Join(crit, " and ") + ")")
 	if err != nil {
