@@ -552,17 +552,22 @@ func (b *batch) applyLinks(owner *record, pc pendingCollection) {
 		if exists {
 			continue
 		}
-		data := map[string]any{l.ownerFK: owner.id(), l.itemFK: item.key}
-		for name, p := range lt.s.Properties {
-			if _, set := data[name]; !set {
-				if v, ok := p.DefaultValue(b.srv.newID); ok {
-					data[name] = v
-				}
+		b.insertRow(lt, map[string]any{l.ownerFK: owner.id(), l.itemFK: item.key})
+	}
+}
+
+// insertRow stores a row the server adds by itself (a link row, a recipient), with the
+// schema's defaults for what data leaves out, and records it for the update event.
+func (b *batch) insertRow(t *entityType, data map[string]any) {
+	for name, p := range t.s.Properties {
+		if _, set := data[name]; !set {
+			if v, ok := p.DefaultValue(b.srv.newID); ok {
+				data[name] = v
 			}
 		}
-		r := b.st.insert(lt, data)
-		b.record("add", r, nil, nil, nil)
 	}
+	r := b.st.insert(t, data)
+	b.record("add", r, nil, nil, nil)
 }
 
 func (b *batch) create(op map[string]any) (any, error) {
@@ -632,16 +637,7 @@ func (b *batch) authorIsRecipient(note *record) {
 			return
 		}
 	}
-	data := map[string]any{"note_id": note.id(), "resource_id": author}
-	for name, p := range rt.s.Properties {
-		if _, set := data[name]; !set {
-			if v, ok := p.DefaultValue(b.srv.newID); ok {
-				data[name] = v
-			}
-		}
-	}
-	r := b.st.insert(rt, data)
-	b.record("add", r, nil, nil, nil)
+	b.insertRow(rt, map[string]any{"note_id": note.id(), "resource_id": author})
 }
 
 // finish checks what ftrack checks when a batch's transaction ends: every entity the batch
