@@ -208,21 +208,20 @@ func (d *jsonDecoder) rawString() ([]byte, bool, error) {
 					return nil, false, d.errorf("invalid unicode escape")
 				}
 				if utf16.IsSurrogate(r) {
-					r2 := rune(-1)
+					// A surrogate pair is two escapes; an escape after a lone surrogate that
+					// does not complete it stays for the next character (as encoding/json reads it).
+					dec := utf8.RuneError
 					if d.pos+1 < len(d.data) && d.data[d.pos] == '\\' && d.data[d.pos+1] == 'u' {
 						save := d.pos
 						d.pos += 2
 						if x, ok := d.hex4(); ok {
-							r2 = x
-						} else {
+							dec = utf16.DecodeRune(r, x)
+						}
+						if dec == utf8.RuneError {
 							d.pos = save
 						}
 					}
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						r = dec
-					} else {
-						r = utf8.RuneError
-					}
+					r = dec
 				}
 				buf = utf8.AppendRune(buf, r)
 			default:
