@@ -7,10 +7,12 @@ GO ?= go
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 CRD_REF_DOCS_VERSION ?= v0.3.0
+HELM_VERSION ?= v4.3.2
 
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 CRD_REF_DOCS := $(BIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
+HELM := $(BIN)/helm-$(HELM_VERSION)
 
 # Go test flags; CI keeps the defaults.
 TEST_FLAGS ?= -race -count=1 -timeout 40m
@@ -33,11 +35,12 @@ generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs, the RBAC role and the webhook configurations from the code markers.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs (and the chart's copy), the RBAC role and the webhook configurations from the code markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/...;./controllers/...;./internal/webhook/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
 	$(GO) run ./hack/crd-reflow config/crd/bases/*.yaml
+	rm -f charts/ftrack-operator/crds/*.yaml && cp config/crd/bases/*.yaml charts/ftrack-operator/crds/
 
 .PHONY: api-docs
 api-docs: $(CRD_REF_DOCS) ## Generate the API reference docs/api.md from the API types.
@@ -57,16 +60,18 @@ vet: ## Run go vet on every package.
 	$(GO) vet ./...
 
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## Run golangci-lint with the linters of .golangci.yml.
+lint: $(GOLANGCI_LINT) $(HELM) ## Run golangci-lint with the linters of .golangci.yml, and helm lint on the chart.
 	$(GOLANGCI_LINT) run ./...
+	$(HELM) lint --strict charts/ftrack-operator
+	$(HELM) lint --strict charts/ftrack-operator --set installMode=namespaced --set 'watchNamespaces={studio}' --set webhook.certManager.enabled=true --set metrics.serviceMonitor.enabled=true
 
 .PHONY: envtest
 envtest: ## Build (or reuse) kube-apiserver and etcd for envtest; prints their directory.
 	@hack/envtest.sh
 
 .PHONY: test
-test: ## Run every test (unit, envtest, emulator, JavaScript client conformance).
-	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" $(GO) test $(TEST_FLAGS) ./...
+test: $(HELM) ## Run every test (unit, envtest, emulator, JavaScript client conformance, the Helm chart).
+	HELM=$(HELM) KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" $(GO) test $(TEST_FLAGS) ./...
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME executions (default 100000x; a duration also works).
@@ -134,6 +139,11 @@ $(CRD_REF_DOCS):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install github.com/elastic/crd-ref-docs@$(CRD_REF_DOCS_VERSION)
 	@mv $(BIN)/crd-ref-docs $@
+
+$(HELM):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+	@mv $(BIN)/helm $@
 
 $(GOLANGCI_LINT):
 	@mkdir -p $(BIN)

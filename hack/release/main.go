@@ -1,5 +1,6 @@
 // Command release writes a release's artifacts into an output directory (dist/ by default):
-// install.yaml (config/default rendered, with the manager image of the release), the
+// install.yaml (config/default rendered, with the manager image of the release), the Helm
+// chart package (charts/ftrack-operator with the release's version and image), the
 // kubectl-ftrack plugin for each platform as an archive, a krew plugin manifest that points
 // at the archives, and checksums.txt (SHA-256 of every artifact).
 //
@@ -98,6 +99,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	files = append(files, "install.yaml")
+	chart, err := packageChart(o)
+	if err != nil {
+		return err
+	}
+	files = append(files, chart)
+	fmt.Fprintf(stdout, "packaged %s\n", chart)
 	var archives []pluginArchive
 	for _, p := range o.platforms {
 		a, err := buildPlugin(ctx, o, p)
@@ -155,7 +162,11 @@ func prepareOut(out string) error {
 
 // renderInstall renders config/default with the release's manager image.
 func renderInstall(o options) ([]byte, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	// kubectl's order (namespaces and CRDs first), so that kubectl apply -f install.yaml
+	// creates the namespace before what lives in it.
+	opts := krusty.MakeDefaultOptions()
+	opts.Reorder = krusty.ReorderOptionLegacy
+	k := krusty.MakeKustomizer(opts)
 	resMap, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(o.root, "config", "default"))
 	if err != nil {
 		return nil, fmt.Errorf("rendering config/default: %w", err)
@@ -190,6 +201,132 @@ func renderInstall(o options) ([]byte, error) {
 		return nil, fmt.Errorf("config/default has %d containers named manager, want 1", images)
 	}
 	return b.Bytes(), nil
+}
+
+// chartDir is the Helm chart, relative to the module's root.
+const chartDir = "charts/ftrack-operator"
+
+// packageChart writes the Helm chart's package, ftrack-operator-<version>.tgz, as helm
+// package would (one directory named after the chart), with the release's version as the
+// chart's version and appVersion, and its image repository as the default image. Times and
+// modes are fixed, so the package depends on the chart's files alone.
+func packageChart(o options) (string, error) {
+	root := filepath.Join(o.root, chartDir)
+	ignore, err := helmIgnore(filepath.Join(root, ".helmignore"))
+	if err != nil {
+		return "", err
+	}
+	var paths []string
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if ignored(ignore, rel, d.IsDir()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			paths = append(paths, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading the chart: %w", err)
+	}
+	slices.Sort(paths)
+	chartVersion := strings.TrimPrefix(o.version, "v")
+	name := "ftrack-operator-" + chartVersion + ".tgz"
+	var buf bytes.Buffer
+	stamp := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	gz := gzip.NewWriter(&buf)
+	gz.ModTime = stamp
+	tw := tar.NewWriter(gz)
+	for _, rel := range paths {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return "", err
+		}
+		switch rel {
+		case "Chart.yaml":
+			if data, err = replaceLine(data, "Chart.yaml", `version: .*`, "version: "+chartVersion); err == nil {
+				data, err = replaceLine(data, "Chart.yaml", `appVersion: .*`, "appVersion: "+o.version)
+			}
+		case "values.yaml":
+			data, err = replaceLine(data, "values.yaml", `  repository: .*`, "  repository: "+o.image)
+		}
+		if err != nil {
+			return "", err
+		}
+		hdr := &tar.Header{Name: "ftrack-operator/" + rel, Mode: 0o644, Size: int64(len(data)), ModTime: stamp, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return "", err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return "", err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return "", err
+	}
+	if err := gz.Close(); err != nil {
+		return "", err
+	}
+	return name, os.WriteFile(filepath.Join(o.out, name), buf.Bytes(), 0o644)
+}
+
+// replaceLine replaces the one line of data that matches pattern (the whole line) with line;
+// a file with no such line, or more than one, is an error: the chart changed shape.
+func replaceLine(data []byte, file, pattern, line string) ([]byte, error) {
+	re := regexp.MustCompile(`(?m)^` + pattern + `$`)
+	if n := len(re.FindAll(data, -1)); n != 1 {
+		return nil, fmt.Errorf("%s/%s has %d lines like %q, want 1", chartDir, file, n, pattern)
+	}
+	return re.ReplaceAllLiteral(data, []byte(line)), nil
+}
+
+// helmIgnore reads the patterns of a .helmignore file (the subset the chart uses: globs
+// matched against a path's base name, and directories ending in /).
+func helmIgnore(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for l := range strings.SplitSeq(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			if strings.HasPrefix(l, "!") || strings.Contains(strings.TrimSuffix(l, "/"), "/") {
+				return nil, fmt.Errorf("%s: pattern %q is not supported by the release packager (only base-name globs and dir/)", path, l)
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func ignored(patterns []string, rel string, dir bool) bool {
+	base := rel[strings.LastIndex(rel, "/")+1:]
+	for _, p := range patterns {
+		if dp, ok := strings.CutSuffix(p, "/"); ok {
+			if dir && base == dp {
+				return true
+			}
+			continue
+		}
+		if ok, _ := filepath.Match(p, base); ok {
+			return true
+		}
+	}
+	return false
 }
 
 type pluginArchive struct {

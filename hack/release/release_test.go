@@ -54,7 +54,8 @@ func TestRelease(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		archive = strings.TrimSuffix(archive, ".tar.gz") + ".zip"
 	}
-	for _, want := range []string{"install.yaml", "ftrack.yaml", archive} {
+	chart := "ftrack-operator-" + strings.TrimPrefix(version, "v") + ".tgz"
+	for _, want := range []string{"install.yaml", "ftrack.yaml", archive, chart} {
 		if _, ok := listed[want]; !ok {
 			t.Errorf("checksums.txt lists no %s: %s", want, sums)
 		}
@@ -106,6 +107,20 @@ func TestRelease(t *testing.T) {
 		t.Error("install.yaml does not use the release's image")
 	}
 
+	// The chart package carries the release's version and image; helm reads it.
+	chartYAML, values := readTarFile(t, filepath.Join(out, chart), "ftrack-operator/Chart.yaml"), readTarFile(t, filepath.Join(out, chart), "ftrack-operator/values.yaml")
+	if !strings.Contains(chartYAML, "\nversion: 0.0.1-test\n") || !strings.Contains(chartYAML, "\nappVersion: "+version+"\n") {
+		t.Errorf("the chart package's Chart.yaml:\n%s", chartYAML)
+	}
+	if !strings.Contains(values, "\n  repository: registry.example.com/ftrack-operator\n") {
+		t.Errorf("the chart package's values.yaml does not default to the release's image:\n%s", values)
+	}
+	if helm, err := testenv.Helm(); err != nil {
+		t.Error(err)
+	} else if msg, err := exec.CommandContext(t.Context(), helm, "lint", "--strict", filepath.Join(out, chart)).CombinedOutput(); err != nil {
+		t.Errorf("helm lint %s: %v\n%s", chart, err, msg)
+	}
+
 	// A second run replaces its own output; a directory it did not write is refused.
 	if err := run(t.Context(), []string{"--version", version, "--platforms", platform, "--out", out, "--root", root}, io.Discard, io.Discard); err != nil {
 		t.Errorf("a second run into its own output: %v", err)
@@ -137,6 +152,34 @@ func TestReleaseRefusesBadArguments(t *testing.T) {
 }
 
 // extract copies the file name out of the archive at path to dst.
+// readTarFile returns the file name of the tar.gz archive path.
+func readTarFile(t *testing.T, path, name string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s holds no %s: %v", path, name, err)
+		}
+		if h.Name == name {
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
+		}
+	}
+}
+
 func extract(t *testing.T, path, name, dst string) {
 	t.Helper()
 	var data []byte

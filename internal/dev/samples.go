@@ -3,8 +3,10 @@ package dev
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -319,4 +321,44 @@ func trackedObjects(objs []*unstructured.Unstructured) []trackedObject {
 		}
 	}
 	return out
+}
+
+// ConvergeSamples applies the samples of the kustomization in dir through k8s as dev does —
+// their connections pointed at serverURL with the API user and key given, each object once
+// its depends-on objects are Ready — and waits until every sample is Ready, for tests that
+// run a manager of their own (an install's manifests, under its RBAC). The error names
+// what is not Ready when timeout passes.
+func ConvergeSamples(ctx context.Context, k8s client.Client, dir, serverURL, user, key string, timeout time.Duration) error {
+	objs, err := renderSamples(dir)
+	if err != nil {
+		return err
+	}
+	applier, err := newSampleApplier(k8s, objs, serverURL, credentials{user: user, key: key})
+	if err != nil {
+		return err
+	}
+	if _, err := applier.applyBase(ctx); err != nil {
+		return err
+	}
+	progress := newDevProgress(k8s, trackedObjects(objs), io.Discard)
+	deadline := time.Now().Add(timeout)
+	for {
+		if len(applier.pending) > 0 {
+			if _, err := applier.applyReady(ctx); err != nil {
+				return err
+			}
+		}
+		state, err := progress.poll(ctx, applier.waitedOn)
+		if err == nil && state.allReady() {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return &notReadyError{timeout: timeout, notReady: state.notReady}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(devProgressInterval):
+		}
+	}
 }

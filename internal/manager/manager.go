@@ -83,7 +83,7 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; empty means the namespace the manager runs in.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; empty means $POD_NAMESPACE (set by the Deployment), else the namespace of the pod's ServiceAccount.")
 	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a standby replica waits after the leader's last renewal before it takes the Lease: the takeover time when the leader dies without releasing it (a stopped leader releases it at once).")
 	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew the Lease before it stops leading (and exits); shorter than the lease duration.")
 	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "How often replicas try to take or renew the Lease.")
@@ -130,6 +130,11 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return cli.Usagef("unexpected argument %q; see 'ftrack-operator manager -h'", fs.Arg(0))
+	}
+	if opts.LeaderElectionNamespace == "" {
+		// The Deployment passes its namespace; a manager run outside a pod (tests, a
+		// developer's machine) has no ServiceAccount file to take it from.
+		opts.LeaderElectionNamespace = os.Getenv("POD_NAMESPACE")
 	}
 	if opts.Concurrency < 1 {
 		return cli.Usagef("--concurrency must be at least 1, got %d", opts.Concurrency)

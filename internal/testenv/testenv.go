@@ -184,3 +184,73 @@ func (b *Buffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// WithoutCRDs starts the control plane with no CRD installed: for tests that install the
+// operator themselves, as a cluster administrator would. Paths given to WithCRDs after it
+// are installed.
+func WithoutCRDs() Option {
+	return func(env *envtest.Environment) {
+		env.CRDDirectoryPaths = nil
+	}
+}
+
+var (
+	helmOnce sync.Once
+	helmPath string
+	helmErr  error
+)
+
+// Helm returns the helm binary the tests use: $HELM when it is set (make test sets it), else
+// bin/helm-<HELM_VERSION of the Makefile> under the module's root, built with go install on
+// first use, as make does.
+func Helm() (string, error) {
+	helmOnce.Do(func() {
+		if p := os.Getenv("HELM"); p != "" {
+			helmPath = p
+			return
+		}
+		root, err := ModuleRoot()
+		if err != nil {
+			helmErr = err
+			return
+		}
+		makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+		if err != nil {
+			helmErr = err
+			return
+		}
+		var version string
+		for line := range strings.SplitSeq(string(makefile), "\n") {
+			if v, ok := strings.CutPrefix(line, "HELM_VERSION ?= "); ok {
+				version = strings.TrimSpace(v)
+			}
+		}
+		if version == "" {
+			helmErr = errors.New("testenv: the Makefile sets no HELM_VERSION")
+			return
+		}
+		bin := filepath.Join(root, "bin")
+		helmPath = filepath.Join(bin, "helm-"+version)
+		if _, err := os.Stat(helmPath); err == nil {
+			return
+		}
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			helmErr = err
+			return
+		}
+		tmp, err := os.MkdirTemp(bin, ".helm-build-")
+		if err != nil {
+			helmErr = err
+			return
+		}
+		defer func() { _ = os.RemoveAll(tmp) }()
+		cmd := exec.Command("go", "install", "helm.sh/helm/v4/cmd/helm@"+version)
+		cmd.Env = append(os.Environ(), "GOBIN="+tmp)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			helmErr = fmt.Errorf("testenv: building helm %s (go install): %w\n%s", version, err, out)
+			return
+		}
+		helmErr = os.Rename(filepath.Join(tmp, "helm"), helmPath)
+	})
+	return helmPath, helmErr
+}
