@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -462,4 +463,71 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// TestChartUpgradeKeepsTheWebhookCertificate: helm upgrade keeps the CA and certificate the
+// chart generated at install (it looks the Secret up), so that the webhooks' caBundle and the
+// pods' certificate stay a pair; a deleted Secret gives a new pair.
+func TestChartUpgradeKeepsTheWebhookCertificate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	ctx := t.Context()
+	env, err := testenv.Start(ctx, testenv.WithoutCRDs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = env.Stop() }()
+	kc, err := env.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k8s, err := client.New(env.Config, client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := helm(t, root(t), append(args, "--kubeconfig", kubeconfig)...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	pair := func() (ca, mutating, validating string) {
+		t.Helper()
+		var s corev1.Secret
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: releaseNS, Name: "ftrack-operator-webhook-server-cert"}, &s); err != nil {
+			t.Fatal(err)
+		}
+		var m admissionregistrationv1.MutatingWebhookConfiguration
+		if err := k8s.Get(ctx, client.ObjectKey{Name: "ftrack-operator-mutating-webhook-configuration"}, &m); err != nil {
+			t.Fatal(err)
+		}
+		var v admissionregistrationv1.ValidatingWebhookConfiguration
+		if err := k8s.Get(ctx, client.ObjectKey{Name: "ftrack-operator-validating-webhook-configuration"}, &v); err != nil {
+			t.Fatal(err)
+		}
+		return string(s.Data["ca.crt"]), string(m.Webhooks[0].ClientConfig.CABundle), string(v.Webhooks[0].ClientConfig.CABundle)
+	}
+	run("install", releaseName, chartPath, "--namespace", releaseNS, "--create-namespace")
+	ca, m, v := pair()
+	if ca == "" || m != ca || v != ca {
+		t.Fatalf("after install: the webhooks' caBundle is not the Secret's ca.crt")
+	}
+	run("upgrade", releaseName, chartPath, "--namespace", releaseNS, "--set", "logLevel=debug")
+	ca2, m2, v2 := pair()
+	if ca2 != ca || m2 != ca || v2 != ca {
+		t.Errorf("helm upgrade replaced the webhook CA (or left the webhooks with another)")
+	}
+	if err := k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: releaseNS, Name: "ftrack-operator-webhook-server-cert"}}); err != nil {
+		t.Fatal(err)
+	}
+	run("upgrade", releaseName, chartPath, "--namespace", releaseNS)
+	ca3, m3, v3 := pair()
+	if ca3 == ca || m3 != ca3 || v3 != ca3 {
+		t.Errorf("after the Secret was deleted, helm upgrade did not make a new pair that the webhooks trust")
+	}
 }
