@@ -662,12 +662,25 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "connected") {
 		t.Error("nothing logged")
 	}
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	for _, g := range strings.Split(string(buf[:n]), "\n\n") {
-		if strings.Contains(g, "ftrack/event.(*Hub)") || strings.Contains(g, "ftrack/event.(*hubConn)") {
-			t.Errorf("goroutine left behind after Close:\n%s", g)
+	// Close returns once every goroutine has called wg.Done; one may still be returning
+	// from its deferred call for a moment, so look again for up to 2 s.
+	var left []string
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		left = left[:0]
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if strings.Contains(g, "ftrack/event.(*Hub)") || strings.Contains(g, "ftrack/event.(*hubConn)") {
+				left = append(left, g)
+			}
 		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, g := range left {
+		t.Errorf("goroutine left behind after Close:\n%s", g)
 	}
 }
 
