@@ -93,8 +93,7 @@ type EncodeMediaOptions struct {
 
 // EncodeMedia asks the server to encode component (a FileComponent in the ftrack.server
 // location) into browser-playable media and returns the Job doing it; its data lists the
-// output components when it is done. The Python client also takes a file path, which it
-// first uploads as a new component: create and upload that component, then call this.
+// output components when it is done. EncodeMediaFile takes a file path instead.
 func (s *Session) EncodeMedia(ctx context.Context, component *Entity, opts EncodeMediaOptions) (*Entity, error) {
 	if component == nil {
 		return nil, errors.New("ftrack: EncodeMedia needs a component")
@@ -116,6 +115,37 @@ func (s *Session) EncodeMedia(ctx context.Context, component *Entity, opts Encod
 		return nil, errors.New("ftrack: encode_media answered no job_id")
 	}
 	return s.Get(ctx, "Job", jobID)
+}
+
+// EncodeMediaFile uploads the file at path as a new component of the ftrack.server
+// location (committing the session) and asks the server to encode it, as the Python
+// client's encode_media with a path: the uploaded original is deleted once encoded unless
+// opts.KeepOriginal is true, and then it belongs to opts.VersionID.
+func (s *Session) EncodeMediaFile(ctx context.Context, path string, opts EncodeMediaOptions) (*Entity, error) {
+	server := s.Location(ServerLocationID)
+	if server == nil {
+		return nil, fmt.Errorf("%w: ftrack.server is not configured", ErrLocation)
+	}
+	if _, err := ParseFileSequence(path); !errors.Is(err, ErrNotASequence) {
+		return nil, fmt.Errorf("ftrack: EncodeMediaFile encodes one file, not the sequence %q", path)
+	}
+	keep := false
+	if opts.KeepOriginal != nil {
+		keep = *opts.KeepOriginal
+	}
+	var data map[string]any
+	if keep && opts.VersionID != "" {
+		data = map[string]any{"version_id": opts.VersionID}
+	}
+	c, err := s.CreateComponent(ctx, path, ComponentOptions{Data: data, Location: server})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Commit(ctx); err != nil {
+		return nil, err
+	}
+	opts.KeepOriginal = &keep
+	return s.EncodeMedia(ctx, c, opts)
 }
 
 // UploadMetadata says where and how to upload a component's file: PUT the data to URL with

@@ -631,6 +631,7 @@ func (s *Session) Reset() error {
 	clear(s.dirty)
 	s.mu.Unlock()
 	s.memory.Clear()
+	s.builtinLocations()
 	s.publishLocal(TopicConfigureLocation, map[string]any{"session": s})
 	s.publishLocal(TopicSessionReset, map[string]any{"session": s})
 	return nil

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftrack-operator/ftrack-operator/internal/ftrackref"
 	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack"
+	"github.com/ftrack-operator/ftrack-operator/pkg/ftrack/ftracktest"
 )
 
 // TestServerHelpers runs each server helper of the Session against the emulator.
@@ -114,6 +116,14 @@ func TestServerHelpers(t *testing.T) {
 		if err := s.SendUserInvites(ctx); err != nil {
 			t.Errorf("no user to invite: %v", err)
 		}
+		stranger, err := s.Create("User", map[string]any{"username": "never-committed", "first_name": "N", "last_name": "C"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SendUserInvites(ctx, stranger); err == nil {
+			t.Error("inviting a user ftrack does not have succeeded")
+		}
+		s.Rollback()
 	})
 
 	t.Run("ResetRemote", func(t *testing.T) {
@@ -132,4 +142,45 @@ func TestServerHelpers(t *testing.T) {
 			t.Errorf("ResetRemote answered %v, want a new api_key", data)
 		}
 	})
+}
+
+// TestSendReviewSessionInvites runs against the emulator with the reference server's schema,
+// which has review sessions (the built-in schema does not).
+func TestSendReviewSessionInvites(t *testing.T) {
+	const projectID = "5f1c9e36-5b0e-4a43-9d25-0a6f8e2b7c11"
+	srv := newServer(t, ftracktest.WithSchemaSet(ftrackref.SchemaSet(t)),
+		ftracktest.WithSeed(ftracktest.Record{Type: "Project", Data: map[string]any{"id": projectID, "name": "review-show", "full_name": "Review show"}}))
+	s := newSession(t, srv)
+	ctx := t.Context()
+	project, err := s.Get(ctx, "Project", projectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	review, err := s.Create("ReviewSession", map[string]any{"name": "Dailies", "description": "Monday dailies", "project": project, "start_date": start, "end_date": start.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var invitees []*ftrack.Entity
+	for _, who := range []string{"ana", "ben"} {
+		inv, err := s.Create("ReviewSessionInvitee", map[string]any{"name": who, "email": who + "@studio.example", "review_session": review})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invitees = append(invitees, inv)
+	}
+	if err := s.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendReviewSessionInvites(ctx, invitees...); err != nil {
+		t.Fatal(err)
+	}
+	ghost, err := s.Create("ReviewSessionInvitee", map[string]any{"name": "ghost", "email": "ghost@studio.example", "review_session": review})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendReviewSessionInvites(ctx, ghost); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("inviting an invitee ftrack does not have: %v", err)
+	}
+	s.Rollback()
 }

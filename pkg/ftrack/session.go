@@ -56,8 +56,9 @@ type Session struct {
 	noPopulate   int
 	yesPopulate  int
 
-	events *localEvents
-	hub    *eventHub
+	events    *localEvents
+	hub       *eventHub
+	locations atomic.Pointer[locations]
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -167,7 +168,8 @@ func (s *Session) start(ctx context.Context) error {
 	for _, sc := range s.schemas.Types() {
 		s.publishLocal(TopicConstructEntityType, map[string]any{"schema": sc, "schemas": s.schemas})
 	}
-	s.publishLocal(TopicConfigureLocation, map[string]any{"session": s})
+	s.builtinLocations()
+	s.publishLocal(TopicConfigureLocation, map[string]any{"session": s, "context": ctx})
 	s.publishLocal(TopicSessionReady, map[string]any{"session": s})
 	return nil
 }

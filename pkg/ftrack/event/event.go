@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"maps"
@@ -36,6 +37,10 @@ type Event struct {
 	Topic string `json:"topic"`
 	// Data is the payload.
 	Data map[string]any `json:"data"`
+	// RawData is the payload of an event whose data is not an object (a list, a string,
+	// a number: the other clients allow any value), as it came, with Data empty. When set,
+	// it is what MarshalJSON sends as data.
+	RawData json.RawMessage `json:"-"`
 	// Source describes the publisher: {"id", "user": {"username"}, …}.
 	Source map[string]any `json:"source"`
 	// Target is empty or an expression evaluated against subscriber
@@ -75,23 +80,45 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if w.Source == nil {
 		w.Source = map[string]any{}
 	}
+	if len(e.RawData) > 0 {
+		type withRaw struct {
+			wireEvent
+			Data json.RawMessage `json:"data"`
+		}
+		return json.Marshal(withRaw{wireEvent: w, Data: e.RawData})
+	}
 	return json.Marshal(w)
 }
 
 // UnmarshalJSON decodes an event; missing data and source become empty maps
 // and unknown keys are ignored.
 func (e *Event) UnmarshalJSON(b []byte) error {
-	var w wireEvent
+	var w struct {
+		wireEvent
+		Data json.RawMessage `json:"data"`
+	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	if w.Data == nil {
-		w.Data = map[string]any{}
+	ev := Event(w.wireEvent)
+	ev.Data = map[string]any{}
+	if raw := bytes.TrimSpace(w.Data); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		if raw[0] == '{' {
+			if err := json.Unmarshal(raw, &ev.Data); err != nil {
+				return err
+			}
+		} else {
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return err
+			}
+			ev.RawData = bytes.Clone(raw)
+		}
 	}
-	if w.Source == nil {
-		w.Source = map[string]any{}
+	if ev.Source == nil {
+		ev.Source = map[string]any{}
 	}
-	*e = Event(w)
+	*e = ev
 	return nil
 }
 
@@ -105,6 +132,12 @@ func (e Event) Candidate() map[string]any {
 		"source": e.Source,
 		"target": e.Target,
 		"sent":   e.Sent,
+	}
+	if len(e.RawData) > 0 {
+		var v any
+		if json.Unmarshal(e.RawData, &v) == nil {
+			m["data"] = v
+		}
 	}
 	if m["data"] == nil {
 		m["data"] = map[string]any{}

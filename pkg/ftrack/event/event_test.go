@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -112,5 +113,39 @@ func TestEventCandidate(t *testing.T) {
 	ev := Event{ID: "i", Topic: "ftrack.update", Source: map[string]any{"user": map[string]any{"username": "jane"}}}
 	if !MustParseExpression("topic=ftrack.update and source.user.username=jane and id=i").Match(ev.Candidate()) {
 		t.Error("candidate does not expose topic, source and id")
+	}
+}
+
+// TestEventWithDataThatIsNotAnObject: the other clients publish any JSON value as data; such
+// an event decodes (the value kept in RawData, Data empty), matches subscriptions on its
+// topic, and encodes back as it came.
+func TestEventWithDataThatIsNotAnObject(t *testing.T) {
+	for _, data := range []string{`["a",1]`, `"text"`, `42`, `true`} {
+		in := `{"id":"x","topic":"studio.list","data":` + data + `,"source":{},"target":"","inReplyToEvent":null,"sent":null}`
+		var ev Event
+		if err := json.Unmarshal([]byte(in), &ev); err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		if string(ev.RawData) != data || len(ev.Data) != 0 {
+			t.Errorf("%s: RawData %s, Data %v", data, ev.RawData, ev.Data)
+		}
+		out, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), `"data":`+data) {
+			t.Errorf("%s: encoded as %s", data, out)
+		}
+		expr, err := ParseExpression("topic=studio.list")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !expr.Match(ev.Candidate()) {
+			t.Errorf("%s: the topic does not match", data)
+		}
+	}
+	var ev Event
+	if err := json.Unmarshal([]byte(`{"topic":"t","data":null}`), &ev); err != nil || ev.Data == nil || ev.RawData != nil {
+		t.Errorf("null data: %v, %v, %s", err, ev.Data, ev.RawData)
 	}
 }

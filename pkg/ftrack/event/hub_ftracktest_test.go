@@ -164,3 +164,40 @@ func TestEmulatorReply(t *testing.T) {
 		}
 	}
 }
+
+// TestNonObjectDataThroughTheEmulator: an event whose data is a list travels through the
+// hub to another client's subscriber as it was published.
+func TestNonObjectDataThroughTheEmulator(t *testing.T) {
+	srv := newEmulator(t)
+	pub, sub := emulatorHub(t, srv), emulatorHub(t, srv)
+	for _, h := range []*event.Hub{pub, sub} {
+		if err := h.Connect(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make(chan event.Event, 4)
+	if _, err := sub.Subscribe("topic=studio.shots", func(_ context.Context, d *event.Delivery) (any, error) {
+		got <- d.Event
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		ev := event.NewEvent("studio.shots", nil)
+		ev.RawData = json.RawMessage(`["sh010","sh020"]`)
+		if err := pub.Publish(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case in := <-got:
+			if string(in.RawData) != `["sh010","sh020"]` {
+				t.Errorf("received data %s (Data %v)", in.RawData, in.Data)
+			}
+			return
+		case <-time.After(200 * time.Millisecond): // the subscription may still be on its way
+		case <-deadline:
+			t.Fatal("the event never arrived")
+		}
+	}
+}

@@ -84,8 +84,10 @@ func (b *batch) run(op map[string]any) (any, error) {
 		return b.uploadMetadata(op)
 	case "complete_multipart_upload":
 		return b.completeMultipartUpload(op)
-	case "send_user_invite", "send_review_session_invite":
-		return map[string]any{"sent": true}, nil
+	case "send_user_invite":
+		return b.sendInvite(op, "User", "user_id")
+	case "send_review_session_invite":
+		return b.sendInvite(op, "ReviewSessionInvitee", "review_session_invitee_id")
 	case "get_widget_url":
 		name, _ := op["name"].(string)
 		return map[string]any{"widget_url": b.srv.URL + "/widget/" + name}, nil
@@ -950,6 +952,24 @@ func (b *batch) resetRemote(op map[string]any) (any, error) {
 	newKey := b.srv.newID()
 	b.srv.setAPIKey(username, newKey)
 	return map[string]any{"action": "reset_remote", "data": map[string]any{"api_key": newKey}}, nil
+}
+
+// sendInvite answers send_user_invite and send_review_session_invite: the entity the
+// invitation is for (its id under key) must exist. No mail is sent; what ftrack answers
+// beyond success is not recorded.
+func (b *batch) sendInvite(op map[string]any, typ, key string) (any, error) {
+	id, _ := op[key].(string)
+	if id == "" {
+		return nil, validationError("%v: %s is required", op["action"], key)
+	}
+	t := b.m.types[typ]
+	if t == nil {
+		return nil, validationError("This schema has no %s type", typ)
+	}
+	if b.st.find(t, id) == nil {
+		return nil, notFoundError("%s %q does not exist", typ, id)
+	}
+	return map[string]any{"sent": true}, nil
 }
 
 // record notes a change for the ftrack.update event.

@@ -472,7 +472,7 @@ func decodeEvent(raw json.RawMessage) (ev event.Event, verbatim json.RawMessage,
 	if w.Source == nil {
 		w.Source = map[string]any{}
 	}
-	return event.Event(w), verbatim, nil
+	return event.Event{ID: w.ID, Topic: w.Topic, Data: w.Data, Source: w.Source, Target: w.Target, InReplyToEvent: w.InReplyToEvent, Sent: w.Sent}, verbatim, nil
 }
 
 func (c *conn) handleEvent(p socketio.Packet) {
