@@ -828,23 +828,35 @@ func TestREADMEHasAWalkthrough(t *testing.T) {
 	}
 }
 
-// TestGoClientGuideExampleRuns runs the complete program of docs/go-client.md and compares its
-// output with the output the guide shows.
+// TestGoClientGuideExampleRuns runs the complete programs of docs/go-client.md (shots, and
+// publishing) and compares their output with the output the guide shows.
 func TestGoClientGuideExampleRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a program")
 	}
 	t.Parallel()
+	for name, markers := range map[string][2]string{"Shots": {"example", "output"}, "Publish": {"publish", "publish-output"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			runGuideExample(t, markers[0], markers[1])
+		})
+	}
+}
+
+// runGuideExample runs the Go program of docs/go-client.md between the markers
+// <!-- program:begin/end --> and compares its output with the text between
+// <!-- output:begin/end -->.
+func runGuideExample(t *testing.T, programMarker, outputMarker string) {
 	root := moduleRoot(t)
 	raw, err := os.ReadFile(filepath.Join(root, "docs", "go-client.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	program, err := fencedBetween(string(raw), "<!-- example:begin -->", "<!-- example:end -->", "go")
+	program, err := fencedBetween(string(raw), "<!-- "+programMarker+":begin -->", "<!-- "+programMarker+":end -->", "go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := fencedBetween(string(raw), "<!-- output:begin -->", "<!-- output:end -->", "text")
+	want, err := fencedBetween(string(raw), "<!-- "+outputMarker+":begin -->", "<!-- "+outputMarker+":end -->", "text")
 	if err != nil {
 		t.Fatal(err)
 	}
