@@ -399,3 +399,92 @@ func TestLocationEventsAndErrorsKeepTheKey(t *testing.T) {
 		t.Errorf("the error shows the API key: %v", err)
 	}
 }
+
+// TestStructuresPlaceSequences: the standard structure writes a sequence's members as
+// <name>.<index><file type> beside the sequence's %04d path, and a version published under
+// the project itself under ProjectVersionsPrefix; IDStructure splits the id.
+func TestStructuresPlaceSequences(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv)
+	ctx := t.Context()
+	version, pattern, files := publishSetup(t, s)
+	root := t.TempDir()
+	disk, err := ftrack.NewDiskAccessor(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	studio, err := s.ConfigureLocation(ctx, &ftrack.Location{Name: "studio.disk", Accessor: disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if studio.Priority != 95 {
+		t.Errorf("default priority %d, want 95", studio.Priority)
+	}
+	seq, err := s.CreateComponent(ctx, pattern, ftrack.ComponentOptions{Data: map[string]any{"name": "Main Plate", "version": version}, Location: studio})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rid, err := studio.ResourceIdentifier(ctx, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "gull_wing/sq_010/sh010/bg_plate/v003/main_plate.%04d.exr"; rid != want {
+		t.Errorf("the sequence's resource identifier %s, want %s", rid, want)
+	}
+	for name, data := range files {
+		index := strings.TrimSuffix(strings.TrimPrefix(name, "plate."), ".exr")
+		p := filepath.Join(root, "gull_wing", "sq_010", "sh010", "bg_plate", "v003", "main_plate."+index+".exr")
+		if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s: %q, %v", p, got, err)
+		}
+	}
+	if a, err := studio.GetComponentAvailability(ctx, seq); err != nil || a != 100 {
+		t.Errorf("availability %v, %v", a, err)
+	}
+
+	// A version directly under the project.
+	project, err := s.Get(ctx, "Project", version.MustGet("asset").(*ftrack.Entity).MustGet("parent").(*ftrack.Entity).MustGet("project_id").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assetType := s.MustCreate("AssetType", map[string]any{"name": "Edit", "short": "edit"})
+	asset := s.MustCreate("Asset", map[string]any{"name": "cut", "parent": project, "type": assetType})
+	top := s.MustCreate("AssetVersion", map[string]any{"asset": asset, "version": 12})
+	if err := s.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.CreateComponent(ctx, filepath.Join(t.TempDir(), "cut.edl"), ftrack.ComponentOptions{Data: map[string]any{"name": "cut", "version": top}, NoLocation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &ftrack.StandardStructure{ProjectVersionsPrefix: "published", IllegalCharacterSubstitute: "_"}
+	if got, err := st.ResourceIdentifier(ctx, c, ""); err != nil || got != "gull_wing/published/cut/v012/cut.edl" {
+		t.Errorf("under the project: %q, %v", got, err)
+	}
+	loose, err := s.CreateComponent(ctx, filepath.Join(t.TempDir(), "loose.txt"), ftrack.ComponentOptions{NoLocation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ResourceIdentifier(ctx, loose, ""); !errors.Is(err, ftrack.ErrStructure) {
+		t.Errorf("a component without a version: %v, want ErrStructure", err)
+	}
+
+	id := ftrack.IDStructure{Prefix: "store"}
+	got, err := id.ResourceIdentifier(ctx, c, "")
+	cid := c.ID()
+	if want := "store/" + cid[0:1] + "/" + cid[1:2] + "/" + cid[2:3] + "/" + cid[3:4] + "/" + cid[4:] + ".edl"; err != nil || got != want {
+		t.Errorf("IDStructure: %q, %v; want %s", got, err, want)
+	}
+	members, err := s.Query(`FileComponent where container_id is "` + seq.ID() + `" and name is "1002"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := members.One(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := seq.ID()
+	if got, err := id.ResourceIdentifier(ctx, m, ""); err != nil || got != "store/"+sid[0:1]+"/"+sid[1:2]+"/"+sid[2:3]+"/"+sid[3:4]+"/"+sid[4:]+"/file.1002.exr" {
+		t.Errorf("IDStructure of a sequence member: %q, %v", got, err)
+	}
+}
