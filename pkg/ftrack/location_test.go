@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -486,5 +487,45 @@ func TestStructuresPlaceSequences(t *testing.T) {
 	sid := seq.ID()
 	if got, err := id.ResourceIdentifier(ctx, m, ""); err != nil || got != "store/"+sid[0:1]+"/"+sid[1:2]+"/"+sid[2:3]+"/"+sid[3:4]+"/"+sid[4:]+"/file.1002.exr" {
 		t.Errorf("IDStructure of a sequence member: %q, %v", got, err)
+	}
+}
+
+// TestLargeSequenceTakesFewRequests: publishing a 500-frame sequence to a disk location
+// sends a constant number of /api requests (the existence check is one query, the
+// registration one commit), not one per frame.
+func TestLargeSequenceTakesFewRequests(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv)
+	ctx := t.Context()
+	version, _, _ := publishSetup(t, s)
+	dir := t.TempDir()
+	for i := 1; i <= 500; i++ {
+		if err := os.WriteFile(filepath.Join(dir, "f."+strconv.Itoa(i)+".dpx"), []byte{byte(i)}, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	disk, err := ftrack.NewDiskAccessor(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	studio, err := s.ConfigureLocation(ctx, &ftrack.Location{Name: "studio.disk", Accessor: disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
+	seq, err := s.CreateComponent(ctx, filepath.Join(dir, "f.%d.dpx [1-500]"), ftrack.ComponentOptions{Data: map[string]any{"name": "scan", "version": version}, Location: studio})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(srv.Requests())
+	if n > 8 {
+		t.Errorf("publishing 500 frames took %d /api requests, want at most 8", n)
+	}
+	t.Logf("publishing 500 frames: %d /api requests", n)
+	if size, _ := seq.MustGet("size").(int64); size != 500 {
+		t.Errorf("the sequence's size %v, want 500", seq.MustGet("size"))
+	}
+	if a, err := studio.GetComponentAvailability(ctx, seq); err != nil || a != 100 {
+		t.Errorf("availability %v, %v", a, err)
 	}
 }
