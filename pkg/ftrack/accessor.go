@@ -266,33 +266,33 @@ func (a serverAccessor) get(ctx context.Context, path, id string) (*http.Respons
 	return resp, nil
 }
 
-// Write uploads data as the file of component (id is its id): the whole file is read
-// first, for its size and MD5 checksum, which the signed upload needs.
+// Write uploads data as the file of component (id is its id). The signed upload needs the
+// size and MD5 checksum first: a seekable source (a file) is read twice, streamed both
+// times; anything else is held in memory.
 func (a serverAccessor) Write(ctx context.Context, id string, component *Entity, data io.Reader) error {
 	if component == nil {
 		return fmt.Errorf("%w: uploading %s needs its component", ErrLocation, id)
 	}
-	body, err := io.ReadAll(data)
+	body, size, sum, err := checksummed(data)
 	if err != nil {
-		return err
+		return fmt.Errorf("ftrack: server location: reading the data of component %s: %w", id, err)
 	}
 	name, _ := component.MustGet("name").(string)
 	if ft, _ := component.MustGet("file_type").(string); ft != "" {
 		name += "." + strings.TrimPrefix(ft, ".")
 	}
-	sum := md5.Sum(body) //nolint:gosec // G401: the checksum ftrack's upload asks for
-	meta, err := a.s.GetUploadMetadata(ctx, id, name, int64(len(body)), base64.StdEncoding.EncodeToString(sum[:]))
+	meta, err := a.s.GetUploadMetadata(ctx, id, name, size, base64.StdEncoding.EncodeToString(sum))
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, meta.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, meta.URL, io.NopCloser(body))
 	if err != nil {
 		return err
 	}
 	for k, v := range meta.Headers {
 		req.Header.Set(k, v)
 	}
-	req.ContentLength = int64(len(body))
+	req.ContentLength = size
 	// The signed URL carries its own authorisation (it is the storage's, not ftrack's):
 	// the session's credentials are not sent there.
 	resp, err := a.s.baseClient.Do(req)
@@ -305,6 +305,30 @@ func (a serverAccessor) Write(ctx context.Context, id string, component *Entity,
 		return fmt.Errorf("ftrack: server location: uploading component %s: %s", id, resp.Status)
 	}
 	return nil
+}
+
+// checksummed returns a reader of data from its start, its size and its MD5 digest.
+func checksummed(data io.Reader) (io.Reader, int64, []byte, error) {
+	h := md5.New() //nolint:gosec // G401: the checksum ftrack's upload asks for
+	if rs, ok := data.(io.ReadSeeker); ok {
+		start, err := rs.Seek(0, io.SeekCurrent)
+		if err == nil {
+			n, err := io.Copy(h, rs)
+			if err != nil {
+				return nil, 0, nil, err
+			}
+			if _, err := rs.Seek(start, io.SeekStart); err != nil {
+				return nil, 0, nil, err
+			}
+			return rs, n, h.Sum(nil), nil
+		}
+	}
+	body, err := io.ReadAll(data)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	h.Write(body)
+	return bytes.NewReader(body), int64(len(body)), h.Sum(nil), nil
 }
 
 func (a serverAccessor) Remove(ctx context.Context, id string) error {

@@ -529,3 +529,37 @@ func TestLargeSequenceTakesFewRequests(t *testing.T) {
 		t.Errorf("availability %v, %v", a, err)
 	}
 }
+
+// TestServerAccessorWritesFromAnyReader: a file is streamed (read twice: checksum, then
+// upload); a reader that cannot seek is buffered. Both arrive whole.
+func TestServerAccessorWritesFromAnyReader(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv)
+	ctx := t.Context()
+	acc := s.Location(ftrack.ServerLocationID).Accessor
+	path := filepath.Join(t.TempDir(), "big.bin")
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	file := s.MustCreate("FileComponent", map[string]any{"name": "big", "file_type": ".bin"})
+	if err := acc.Write(ctx, file.ID(), file, f); err != nil {
+		t.Fatal(err)
+	}
+	piped := s.MustCreate("FileComponent", map[string]any{"name": "piped", "file_type": ".bin"})
+	if err := acc.Write(ctx, piped.ID(), piped, io.MultiReader(bytes.NewReader(data[:100]), bytes.NewReader(data[100:200]))); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := srv.ComponentData(file.ID()); !bytes.Equal(got, data) {
+		t.Errorf("the streamed upload holds %d bytes, want %d", len(got), len(data))
+	}
+	if got, _ := srv.ComponentData(piped.ID()); !bytes.Equal(got, data[:200]) {
+		t.Errorf("the buffered upload holds %q", got)
+	}
+	s.Rollback()
+}

@@ -3,6 +3,7 @@ package ftracktest
 import (
 	"bytes"
 	"crypto/md5" //nolint:gosec // G501: the ETag of an upload is its MD5, as the real storage computes it
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"html"
@@ -71,6 +72,11 @@ func (b *batch) uploadMetadata(op map[string]any) (any, error) {
 	if size, ok := op["file_size"].(float64); ok {
 		headers["Content-Length"] = strconv.FormatInt(int64(size), 10)
 	}
+	// A checksum is signed into the upload, which the storage then checks (S3 answers
+	// BadDigest to a body whose MD5 differs).
+	if sum, _ := op["checksum"].(string); sum != "" {
+		headers["Content-MD5"] = sum
+	}
 	return map[string]any{"url": base, "headers": headers, "component_id": cid}, nil
 }
 
@@ -113,6 +119,10 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum := md5.Sum(body) //nolint:gosec // G401: a content checksum, not a security control
+	if want := r.Header.Get("Content-MD5"); want != "" && want != base64.StdEncoding.EncodeToString(sum[:]) {
+		http.Error(w, "BadDigest: the Content-MD5 you specified did not match what we received", http.StatusBadRequest)
+		return
+	}
 	etag := `"` + hex.EncodeToString(sum[:]) + `"`
 	s.files.mu.Lock()
 	defer s.files.mu.Unlock()

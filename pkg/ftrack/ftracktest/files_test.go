@@ -1,6 +1,8 @@
 package ftracktest
 
 import (
+	"crypto/md5"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
@@ -86,5 +88,43 @@ func TestComponentUploadAndDownload(t *testing.T) {
 				t.Errorf("%s: download with a wrong key: %d, want 401", tc.reason, resp.StatusCode)
 			}
 		})
+	}
+}
+
+// TestUploadChecksItsChecksum: get_upload_metadata with a checksum signs it into the
+// upload's headers, and a body whose MD5 differs is refused, as the storage does.
+func TestUploadChecksItsChecksum(t *testing.T) {
+	t.Parallel()
+	s := newFixtureServer(t)
+	const cid = "00000000-0000-0000-0000-00000000c0a1"
+	sum := md5.Sum([]byte("frame 1001"))
+	checksum := base64.StdEncoding.EncodeToString(sum[:])
+	_, out := post(t, s, []any{map[string]any{"action": "get_upload_metadata", "component_id": cid, "file_name": "f.exr", "file_size": 10, "checksum": checksum}}, nil)
+	meta := out.([]any)[0].(map[string]any)
+	headers, _ := meta["headers"].(map[string]any)
+	if headers["Content-MD5"] != checksum {
+		t.Fatalf("the upload's headers %v do not carry the checksum", headers)
+	}
+	put := func(body string) int {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, meta["url"].(string), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-MD5", checksum)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := put("frame 1002"); code != http.StatusBadRequest {
+		t.Errorf("a body that does not match the checksum: HTTP %d, want 400", code)
+	}
+	if _, ok := s.ComponentData(cid); ok {
+		t.Error("the refused upload was stored")
+	}
+	if code := put("frame 1001"); code != http.StatusOK {
+		t.Errorf("the matching body: HTTP %d", code)
 	}
 }
