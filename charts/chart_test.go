@@ -10,9 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,11 +20,9 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ftrack-operator/ftrack-operator/internal/manifests"
 	"github.com/ftrack-operator/ftrack-operator/internal/testenv"
 )
 
@@ -89,38 +85,30 @@ func renderErr(t *testing.T, set ...string) ([]*unstructured.Unstructured, error
 	return decodeYAML(t, []byte(out)), nil
 }
 
+// decodeYAML decodes a multi-document stream (helm template's output, install.yaml).
 func decodeYAML(t *testing.T, data []byte) []*unstructured.Unstructured {
 	t.Helper()
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			return objs
-		} else if err != nil {
-			t.Fatalf("decoding rendered YAML: %v", err)
-		}
-		if len(m) > 0 {
-			objs = append(objs, normalize(t, m))
-		}
+	objs, err := manifests.Decode(bytes.NewReader(data), "rendered manifests")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return normalizeAll(t, objs)
 }
 
 // kustomize renders config/<dir>.
 func kustomize(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	resMap, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(root(t), "config", dir))
+	objs, err := manifests.Kustomize(filepath.Join(root(t), "config", dir))
 	if err != nil {
-		t.Fatalf("rendering config/%s: %v", dir, err)
+		t.Fatal(err)
 	}
-	var objs []*unstructured.Unstructured
-	for _, res := range resMap.Resources() {
-		m, err := res.Map()
-		if err != nil {
-			t.Fatal(err)
-		}
-		objs = append(objs, normalize(t, m))
+	return normalizeAll(t, objs)
+}
+
+func normalizeAll(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	t.Helper()
+	for i, o := range objs {
+		objs[i] = normalize(t, o.Object)
 	}
 	return objs
 }

@@ -285,13 +285,9 @@ func installAndConverge(t *testing.T, tc installCase) {
 		t.Fatal(err)
 	}
 	defer func() { _ = env.Stop() }()
-	kc, err := env.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+	if err := env.WriteKubeConfig(kubeconfig); err != nil {
 		t.Fatal(err)
 	}
 	scheme := manager.Scheme()
@@ -478,12 +474,8 @@ func TestChartUpgradeKeepsTheWebhookCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = env.Stop() }()
-	kc, err := env.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+	if err := env.WriteKubeConfig(kubeconfig); err != nil {
 		t.Fatal(err)
 	}
 	k8s, err := client.New(env.Config, client.Options{Scheme: manager.Scheme()})

@@ -151,7 +151,6 @@ func TestReleaseRefusesBadArguments(t *testing.T) {
 	}
 }
 
-// extract copies the file name out of the archive at path to dst.
 // readTarFile returns the file name of the tar.gz archive path.
 func readTarFile(t *testing.T, path, name string) string {
 	t.Helper()
@@ -180,6 +179,7 @@ func readTarFile(t *testing.T, path, name string) string {
 	}
 }
 
+// extract copies the file name out of the archive at path (zip or tar.gz) to dst.
 func extract(t *testing.T, path, name, dst string) {
 	t.Helper()
 	var data []byte
@@ -197,28 +197,7 @@ func extract(t *testing.T, path, name, dst string) {
 			t.Fatal(err)
 		}
 	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = f.Close() }()
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(gz)
-		for {
-			h, err := tr.Next()
-			if err != nil {
-				t.Fatalf("%s has no %s: %v", path, name, err)
-			}
-			if h.Name == name {
-				if data, err = io.ReadAll(tr); err != nil {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
+		data = []byte(readTarFile(t, path, name))
 	}
 	if err := os.WriteFile(dst, data, 0o755); err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -124,12 +123,8 @@ func TestHAFailoverDuringBulkCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = env.Stop() }()
-	kc, err := env.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+	if err := env.WriteKubeConfig(kubeconfig); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := ftracktest.NewServer(ftracktest.WithLatency(20*time.Millisecond, 0))

@@ -61,13 +61,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	data, err := env.KubeConfig()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	adminKube = filepath.Join(dir, "admin.kubeconfig")
-	if err := os.WriteFile(adminKube, data, 0o600); err != nil {
+	if err := env.WriteKubeConfig(adminKube); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -154,6 +154,15 @@ func (e *Environment) KubeConfig() ([]byte, error) {
 	return e.UserKubeConfig("ftrack-operator-admin", "system:masters")
 }
 
+// WriteKubeConfig writes an administrator's kubeconfig file to path (mode 0600).
+func (e *Environment) WriteKubeConfig(path string) error {
+	data, err := e.KubeConfig()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
 // UserKubeConfig returns a kubeconfig file's contents for the user name in groups; what the
 // user may do is what RBAC grants them.
 func (e *Environment) UserKubeConfig(name string, groups ...string) ([]byte, error) {

@@ -63,15 +63,11 @@ func (st IDStructure) ResourceIdentifier(ctx context.Context, c *Entity, _ strin
 	}
 	switch c.EntityType() {
 	case "FileComponent":
-		container, err := componentContainer(ctx, c)
+		container, p, err := containerPath(ctx, st, c)
 		if err != nil {
 			return "", err
 		}
 		if container != nil {
-			p, err := st.ResourceIdentifier(ctx, container, "")
-			if err != nil {
-				return "", err
-			}
 			if container.EntityType() == "SequenceComponent" {
 				return path.Join(path.Dir(p), "file."+stringAttr(c, "name")+stringAttr(c, "file_type")), nil
 			}
@@ -129,15 +125,11 @@ func (st *StandardStructure) Sanitise(value string) string {
 func (st *StandardStructure) ResourceIdentifier(ctx context.Context, c *Entity, _ string) (string, error) {
 	switch c.EntityType() {
 	case "FileComponent":
-		container, err := componentContainer(ctx, c)
+		container, p, err := containerPath(ctx, st, c)
 		if err != nil {
 			return "", err
 		}
 		if container != nil {
-			p, err := st.ResourceIdentifier(ctx, container, "")
-			if err != nil {
-				return "", err
-			}
 			if container.EntityType() == "SequenceComponent" {
 				name := stringAttr(container, "name") + "." + stringAttr(c, "name") + stringAttr(c, "file_type")
 				return path.Join(path.Dir(p), st.Sanitise(name)), nil
@@ -234,6 +226,20 @@ func (st *StandardStructure) parts(ctx context.Context, c *Entity) ([]string, er
 		parts[i] = st.Sanitise(p)
 	}
 	return parts, nil
+}
+
+// containerPath returns c's container component and its resource identifier in st, or nil
+// and "" when c is in no container.
+func containerPath(ctx context.Context, st Structure, c *Entity) (*Entity, string, error) {
+	container, err := componentContainer(ctx, c)
+	if err != nil || container == nil {
+		return nil, "", err
+	}
+	p, err := st.ResourceIdentifier(ctx, container, "")
+	if err != nil {
+		return nil, "", err
+	}
+	return container, p, nil
 }
 
 // componentContainer returns c's container component, or nil.
