@@ -26,6 +26,16 @@
 // Reading an unset attribute of a persisted entity loads it with one query
 // while auto-populate is on.
 //
+// # Locations and components
+//
+// The session configures ftrack.origin, ftrack.unmanaged, ftrack.review and
+// ftrack.server before it publishes ftrack.api.session.configure-location
+// (data: the session and a context), whose handlers add their own with
+// ConfigureLocation. CreateComponent makes a file or sequence component from
+// a path or a pattern (/path/plate.%04d.exr [1001-1100]) and adds it to a
+// location; Location adds, removes, reads and locates components through
+// its Accessor and Structure. See docs/go-client.md, "Publishing".
+//
 // # Errors
 //
 // Server errors are *ServerError values matching ErrValidation,
@@ -41,8 +51,11 @@
 // interpreted with yaegi, each in its own interpreter, with the standard
 // library and the packages github.com/ftrack-operator/ftrack-operator/pkg/ftrack
 // (types Session, Entity, Collection, Identity, KeyValue, Date, Operation,
-// LocalHandler and the Topic constants) and …/pkg/ftrack/event (Event,
-// NewEvent) available. A file must declare a package-level Register
+// LocalHandler and the Topic constants; for location plugins Location,
+// DiskAccessor, NewDiskAccessor, StandardStructure, NewStandardStructure, the
+// other structures, ComponentOptions, ParseFileSequence and the built-in
+// location ids) and …/pkg/ftrack/event (Event, NewEvent) available. A handler
+// that panics is logged and skipped. A file must declare a package-level Register
 // function in one of these forms, optionally returning an error (which
 // aborts NewSession):
 //

@@ -1,6 +1,7 @@
 package ftrack
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 
@@ -82,9 +83,22 @@ func (s *Session) publishLocal(topic string, data map[string]any) []any {
 		if sub.topic != topic && sub.topic != "*" {
 			continue
 		}
-		if r := sub.handler(ev); r != nil {
+		if r := s.callLocal(sub.handler, ev); r != nil {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// callLocal calls h, logging a panic instead of passing it on: a plugin's broken handler
+// must not take the session (or the program) down, as the Python client's event hub logs a
+// handler's exception and goes on.
+func (s *Session) callLocal(h LocalHandler, ev event.Event) (out any) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("ftrack: an event handler panicked", "topic", ev.Topic, "panic", fmt.Sprint(r))
+			out = nil
+		}
+	}()
+	return h(ev)
 }

@@ -632,7 +632,9 @@ func (s *Session) Reset() error {
 	s.mu.Unlock()
 	s.memory.Clear()
 	s.builtinLocations()
-	s.publishLocal(TopicConfigureLocation, map[string]any{"session": s})
+	ctx, cancel := s.defaultContext()
+	defer cancel()
+	s.publishLocal(TopicConfigureLocation, map[string]any{"session": s, "context": ctx})
 	s.publishLocal(TopicSessionReset, map[string]any{"session": s})
 	return nil
 }

@@ -184,3 +184,51 @@ func TestPluginFilesWithoutLoader(t *testing.T) {
 		t.Errorf("no warning that plugin files were skipped:\n%s", logs.String())
 	}
 }
+
+// TestLocationPluginFile: a plugin file (interpreted, as the Python client loads location
+// plugins from FTRACK_EVENT_PLUGIN_PATH) configures a disk location when the session starts,
+// and again after Reset.
+func TestLocationPluginFile(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	prefix := t.TempDir()
+	logger, logs := newLogger()
+	s := newSession(t, srv, ftrack.WithPluginPaths(filepath.Join("testdata", "plugins", "disk_location")),
+		ftrack.WithPluginArguments(map[string]any{"prefix": prefix}), ftrack.WithLogger(logger))
+	check := func(when string) {
+		t.Helper()
+		l := s.Location("studio.disk")
+		if l == nil || s.PickLocation() != l || l.Priority != 1 {
+			t.Fatalf("%s: studio.disk is not configured first: %+v; logs:\n%s", when, l, logs)
+		}
+		d, ok := l.Accessor.(*ftrack.DiskAccessor)
+		if !ok || d.Prefix != prefix {
+			t.Errorf("%s: accessor %#v, want a DiskAccessor under %s", when, l.Accessor, prefix)
+		}
+	}
+	check("after NewSession")
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	check("after Reset")
+}
+
+// TestPanickingHandlerIsLogged: a local handler that panics is logged, and the session and
+// the other handlers go on.
+func TestPanickingHandlerIsLogged(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	logger, logs := newLogger()
+	var after bool
+	s := newSession(t, srv, ftrack.WithLogger(logger), ftrack.WithPlugin(func(s *ftrack.Session, _ map[string]any) error {
+		s.SubscribeLocal(ftrack.TopicSessionReset, func(ftrackEvent) any { panic("broken plugin") })
+		s.SubscribeLocal(ftrack.TopicSessionReset, func(ftrackEvent) any { after = true; return nil })
+		return nil
+	}))
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if !after || logs.Count("an event handler panicked") != 1 || logs.Count("broken plugin") != 1 {
+		t.Errorf("handler after the panic called: %v; logs:\n%s", after, logs)
+	}
+}
