@@ -13,7 +13,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // Errors of accessors and locations; test with errors.Is.
@@ -266,69 +268,157 @@ func (a serverAccessor) get(ctx context.Context, path, id string) (*http.Respons
 	return resp, nil
 }
 
-// Write uploads data as the file of component (id is its id). The signed upload needs the
-// size and MD5 checksum first: a seekable source (a file) is read twice, streamed both
-// times; anything else is held in memory.
+// Write uploads data as the file of component (id is its id). A file of more than two parts
+// (see uploadPartSize) goes up in parts, four at a time, as the JavaScript client uploads;
+// a smaller one in one PUT whose size and MD5 checksum are signed first, as the Python
+// client does. A seekable source (a file) is streamed; anything else is held in memory.
 func (a serverAccessor) Write(ctx context.Context, id string, component *Entity, data io.Reader) error {
 	if component == nil {
 		return fmt.Errorf("%w: uploading %s needs its component", ErrLocation, id)
-	}
-	body, size, sum, err := checksummed(data)
-	if err != nil {
-		return fmt.Errorf("ftrack: server location: reading the data of component %s: %w", id, err)
 	}
 	name, _ := component.MustGet("name").(string)
 	if ft, _ := component.MustGet("file_type").(string); ft != "" {
 		name += "." + strings.TrimPrefix(ft, ".")
 	}
-	meta, err := a.s.GetUploadMetadata(ctx, id, name, size, base64.StdEncoding.EncodeToString(sum))
+	src, size, err := sizedReaderAt(data)
+	if err != nil {
+		return fmt.Errorf("ftrack: server location: reading the data of component %s: %w", id, err)
+	}
+	partSize, err := uploadPartSize(size)
+	if err != nil {
+		return fmt.Errorf("ftrack: server location: component %s: %w", id, err)
+	}
+	if parts := (size + partSize - 1) / partSize; parts > 2 {
+		return a.writeParts(ctx, id, name, src, size, partSize, int(parts))
+	}
+	sum := md5.New() //nolint:gosec // G401: the checksum ftrack's upload asks for
+	if _, err := io.Copy(sum, io.NewSectionReader(src, 0, size)); err != nil {
+		return fmt.Errorf("ftrack: server location: reading the data of component %s: %w", id, err)
+	}
+	meta, err := a.s.GetUploadMetadata(ctx, id, name, size, base64.StdEncoding.EncodeToString(sum.Sum(nil)))
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, meta.URL, io.NopCloser(body))
-	if err != nil {
-		return err
-	}
-	for k, v := range meta.Headers {
-		req.Header.Set(k, v)
-	}
-	req.ContentLength = size
-	// The signed URL carries its own authorisation (it is the storage's, not ftrack's):
-	// the session's credentials are not sent there.
-	resp, err := a.s.baseClient.Do(req)
-	if err != nil {
+	if _, err := a.put(ctx, meta.URL, meta.Headers, io.NewSectionReader(src, 0, size), size); err != nil {
 		return fmt.Errorf("ftrack: server location: uploading component %s: %w", id, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("ftrack: server location: uploading component %s: %s", id, resp.Status)
 	}
 	return nil
 }
 
-// checksummed returns a reader of data from its start, its size and its MD5 digest.
-func checksummed(data io.Reader) (io.Reader, int64, []byte, error) {
-	h := md5.New() //nolint:gosec // G401: the checksum ftrack's upload asks for
-	if rs, ok := data.(io.ReadSeeker); ok {
-		start, err := rs.Seek(0, io.SeekCurrent)
-		if err == nil {
-			n, err := io.Copy(h, rs)
+// writeParts uploads src in parts of partSize and completes the upload.
+func (a serverAccessor) writeParts(ctx context.Context, id, name string, src io.ReaderAt, size, partSize int64, parts int) error {
+	up, err := a.s.GetMultipartUploadMetadata(ctx, id, name, size, parts)
+	if err != nil {
+		return err
+	}
+	for _, p := range up.Parts {
+		if p.Number > parts {
+			return fmt.Errorf("ftrack: server location: component %s: part %d is outside a file of %d parts", id, p.Number, parts)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make([]UploadedPart, len(up.Parts))
+	errs := make(chan error, len(up.Parts))
+	slots := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, p := range up.Parts {
+		offset := int64(p.Number-1) * partSize
+		n := min(partSize, size-offset)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				errs <- ctx.Err()
+				return
+			}
+			defer func() { <-slots }()
+			etag, err := a.put(ctx, p.URL, nil, io.NewSectionReader(src, offset, n), n)
 			if err != nil {
-				return nil, 0, nil, err
+				errs <- fmt.Errorf("part %d: %w", p.Number, err)
+				cancel()
+				return
 			}
-			if _, err := rs.Seek(start, io.SeekStart); err != nil {
-				return nil, 0, nil, err
+			done[i] = UploadedPart{Number: p.Number, ETag: etag}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return fmt.Errorf("ftrack: server location: uploading component %s: %w", id, err)
+	}
+	slices.SortFunc(done, func(x, y UploadedPart) int { return x.Number - y.Number })
+	return a.s.CompleteMultipartUpload(ctx, id, up.UploadID, done)
+}
+
+// put PUTs n bytes of body to a signed URL and returns the ETag the storage answered. The
+// signed URL carries its own authorisation (it is the storage's, not ftrack's): the
+// session's credentials are not sent there.
+func (a serverAccessor) put(ctx context.Context, url string, headers map[string]string, body io.Reader, n int64) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, io.NopCloser(body))
+	if err != nil {
+		return "", err
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	req.ContentLength = n
+	resp, err := a.s.baseClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 != 2 {
+		return "", fmt.Errorf("the storage answered %s", resp.Status)
+	}
+	return resp.Header.Get("ETag"), nil
+}
+
+// uploadPartSize is the part size of a multipart upload of size bytes, as the JavaScript
+// client chooses it: 8 MiB up to 128 MiB, 16 MiB up to 1 GiB, 32 MiB up to 8 GiB, 64 MiB up
+// to 64 GiB, then 128 MiB, at most 10,000 parts.
+func uploadPartSize(size int64) (int64, error) {
+	const mib, gib = int64(1) << 20, int64(1) << 30
+	switch {
+	case size > 128*mib*10000:
+		return 0, fmt.Errorf("a file of %d bytes is larger than an upload allows (1,280 GB)", size)
+	case size > 64*gib:
+		return 128 * mib, nil
+	case size > 8*gib:
+		return 64 * mib, nil
+	case size > gib:
+		return 32 * mib, nil
+	case size > 128*mib:
+		return 16 * mib, nil
+	}
+	return 8 * mib, nil
+}
+
+// sizedReaderAt returns data as a ReaderAt with its size: a file (or any ReadSeeker that is
+// also a ReaderAt) from its current position without copying, anything else read into
+// memory.
+func sizedReaderAt(data io.Reader) (io.ReaderAt, int64, error) {
+	if f, ok := data.(interface {
+		io.ReaderAt
+		io.Seeker
+	}); ok {
+		start, err := f.Seek(0, io.SeekCurrent)
+		if err == nil {
+			end, err := f.Seek(0, io.SeekEnd)
+			if err != nil {
+				return nil, 0, err
 			}
-			return rs, n, h.Sum(nil), nil
+			return io.NewSectionReader(f, start, end-start), end - start, nil
 		}
 	}
 	body, err := io.ReadAll(data)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
 	}
-	h.Write(body)
-	return bytes.NewReader(body), int64(len(body)), h.Sum(nil), nil
+	return bytes.NewReader(body), int64(len(body)), nil
 }
 
 func (a serverAccessor) Remove(ctx context.Context, id string) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The server helpers of the Python Session (get_widget_url, encode_media, get_upload_metadata,
@@ -178,6 +179,64 @@ func (s *Session) GetUploadMetadata(ctx context.Context, componentID, fileName s
 		return UploadMetadata{}, errors.New("ftrack: get_upload_metadata answered no url")
 	}
 	return out, nil
+}
+
+// UploadPart is one part of a multipart upload: PUT its bytes to URL.
+type UploadPart struct {
+	Number int
+	URL    string
+}
+
+// MultipartUpload says where to upload a large file in parts: each part's URL, and the
+// upload's id, which CompleteMultipartUpload needs.
+type MultipartUpload struct {
+	UploadID string
+	Parts    []UploadPart
+}
+
+// GetMultipartUploadMetadata returns where to upload the file of componentID in parts (the
+// form the JavaScript client uses for files of more than two parts).
+func (s *Session) GetMultipartUploadMetadata(ctx context.Context, componentID, fileName string, fileSize int64, parts int) (MultipartUpload, error) {
+	if parts < 1 {
+		return MultipartUpload{}, fmt.Errorf("ftrack: a multipart upload needs at least one part, got %d", parts)
+	}
+	res, err := s.callOne(ctx, map[string]any{"action": "get_upload_metadata", "component_id": componentID, "file_name": fileName, "file_size": fileSize, "parts": parts})
+	if err != nil {
+		return MultipartUpload{}, err
+	}
+	out := MultipartUpload{}
+	out.UploadID, _ = res["upload_id"].(string)
+	urls, _ := res["urls"].([]any)
+	for _, u := range urls {
+		m, _ := u.(map[string]any)
+		n, _ := toFloat(m["part_number"])
+		url, _ := m["signed_url"].(string)
+		if url == "" || n < 1 {
+			return MultipartUpload{}, fmt.Errorf("ftrack: get_upload_metadata answered a part without a signed_url or part_number: %v", m)
+		}
+		out.Parts = append(out.Parts, UploadPart{Number: int(n), URL: url})
+	}
+	if out.UploadID == "" || len(out.Parts) != parts {
+		return MultipartUpload{}, fmt.Errorf("ftrack: get_upload_metadata answered %d part URLs and upload id %q for %d parts", len(out.Parts), out.UploadID, parts)
+	}
+	return out, nil
+}
+
+// UploadedPart is a part PUT to its URL, with the ETag the storage answered.
+type UploadedPart struct {
+	Number int
+	ETag   string
+}
+
+// CompleteMultipartUpload joins the uploaded parts of uploadID into the file of
+// componentID.
+func (s *Session) CompleteMultipartUpload(ctx context.Context, componentID, uploadID string, parts []UploadedPart) error {
+	list := make([]any, len(parts))
+	for i, p := range parts {
+		list[i] = map[string]any{"part_number": p.Number, "e_tag": strings.Trim(p.ETag, `"`)}
+	}
+	_, err := s.callOne(ctx, map[string]any{"action": "complete_multipart_upload", "component_id": componentID, "upload_id": uploadID, "parts": list})
+	return err
 }
 
 // SendUserInvites sends each user (a User) an invitation to ftrack, in one request.

@@ -563,3 +563,38 @@ func TestServerAccessorWritesFromAnyReader(t *testing.T) {
 	}
 	s.Rollback()
 }
+
+// TestServerAccessorUploadsLargeFilesInParts: a file of more than two 8 MiB parts goes up as
+// a multipart upload (get_upload_metadata with parts, one PUT per part, then
+// complete_multipart_upload with the parts' ETags), and arrives whole.
+func TestServerAccessorUploadsLargeFilesInParts(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv)
+	ctx := t.Context()
+	data := make([]byte, 20<<20+12345) // three parts: 8 MiB, 8 MiB, the rest
+	for i := range data {
+		data[i] = byte(i * 7 % 251)
+	}
+	path := filepath.Join(t.TempDir(), "review.mov")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.CreateComponent(ctx, path, ftrack.ComponentOptions{Location: s.Location(ftrack.ServerLocationID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := srv.ComponentData(c.ID()); !bytes.Equal(got, data) {
+		t.Errorf("the server holds %d bytes, want the %d of the file", len(got), len(data))
+	}
+	if n := srv.RequestCount("complete_multipart_upload"); n != 1 {
+		t.Errorf("%d complete_multipart_upload calls, want 1", n)
+	}
+	// A part the storage did not get with that ETag is refused.
+	up, err := s.GetMultipartUploadMetadata(ctx, "00000000-0000-4000-8000-00000000aa01", "x.bin", 3, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteMultipartUpload(ctx, "00000000-0000-4000-8000-00000000aa01", up.UploadID, []ftrack.UploadedPart{{Number: 1, ETag: "0123"}}); err == nil {
+		t.Error("completing with a part never uploaded succeeded")
+	}
+}

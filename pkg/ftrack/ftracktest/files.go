@@ -90,8 +90,26 @@ func (b *batch) completeMultipartUpload(op map[string]any) (any, error) {
 	if !ok {
 		return nil, validationError("complete_multipart_upload: unknown upload_id %q", uploadID)
 	}
-	numbers := make([]int, 0, len(up.parts))
-	for n := range up.parts {
+	// As S3: the parts listed are joined in part-number order, each must have been
+	// uploaded with the ETag given (its MD5), and parts uploaded but not listed are dropped.
+	listed, _ := op["parts"].([]any)
+	if len(listed) == 0 {
+		return nil, validationError("complete_multipart_upload: parts is required")
+	}
+	byNumber := map[int]string{}
+	for _, p := range listed {
+		m, _ := p.(map[string]any)
+		n, _ := m["part_number"].(float64)
+		tag, _ := m["e_tag"].(string)
+		data, ok := up.parts[int(n)]
+		sum := md5.Sum(data) //nolint:gosec // G401: the ETag of a part is its MD5
+		if !ok || strings.Trim(tag, `"`) != hex.EncodeToString(sum[:]) {
+			return nil, validationError("complete_multipart_upload: InvalidPart: part %v was not uploaded with ETag %q", m["part_number"], tag)
+		}
+		byNumber[int(n)] = tag
+	}
+	numbers := make([]int, 0, len(byNumber))
+	for n := range byNumber {
 		numbers = append(numbers, n)
 	}
 	slices.Sort(numbers)
