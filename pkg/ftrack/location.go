@@ -311,6 +311,15 @@ func (e *ComponentError) Error() string {
 
 func (e *ComponentError) Unwrap() error { return e.Kind }
 
+// configured reports a Location that no session knows: one made with a literal and not
+// passed to Session.ConfigureLocation.
+func (l *Location) configured() error {
+	if l == nil || l.s == nil {
+		return fmt.Errorf("%w: the location is not configured in a session (Session.ConfigureLocation)", ErrLocation)
+	}
+	return nil
+}
+
 // ResourceIdentifier returns where l has component; ErrComponentNotInLocation when it does
 // not have it.
 func (l *Location) ResourceIdentifier(ctx context.Context, component *Entity) (string, error) {
@@ -324,6 +333,9 @@ func (l *Location) ResourceIdentifier(ctx context.Context, component *Entity) (s
 // ResourceIdentifiers returns ResourceIdentifier for each component, in one query; the
 // error names every component l does not have.
 func (l *Location) ResourceIdentifiers(ctx context.Context, components []*Entity) ([]string, error) {
+	if err := l.configured(); err != nil {
+		return nil, err
+	}
 	found := map[string]string{}
 	if l.Kind == OriginLocation {
 		l.mu.Lock()
@@ -420,6 +432,9 @@ func (l *Location) Open(ctx context.Context, component *Entity) (io.ReadCloser, 
 
 // GetComponentAvailability returns how much of component l has, in percent.
 func (l *Location) GetComponentAvailability(ctx context.Context, component *Entity) (float64, error) {
+	if err := l.configured(); err != nil {
+		return 0, err
+	}
 	a, err := l.s.GetComponentAvailability(ctx, component, []*Location{l})
 	if err != nil {
 		return 0, err

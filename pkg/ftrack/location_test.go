@@ -598,3 +598,19 @@ func TestServerAccessorUploadsLargeFilesInParts(t *testing.T) {
 		t.Error("completing with a part never uploaded succeeded")
 	}
 }
+
+// TestUnconfiguredLocationIsAnError: a Location literal that was never passed to
+// ConfigureLocation gives an error, not a panic.
+func TestUnconfiguredLocationIsAnError(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv)
+	c := s.MustCreate("FileComponent", map[string]any{"name": "x"})
+	l := &ftrack.Location{Name: "loose", Accessor: &ftrack.DiskAccessor{Prefix: t.TempDir()}, Structure: ftrack.NewStandardStructure()}
+	if err := l.AddComponent(t.Context(), c, s.Location(ftrack.OriginLocationID)); !errors.Is(err, ftrack.ErrLocation) {
+		t.Errorf("AddComponent: %v, want ErrLocation", err)
+	}
+	if _, err := l.GetComponentAvailability(t.Context(), c); !errors.Is(err, ftrack.ErrLocation) {
+		t.Errorf("GetComponentAvailability: %v, want ErrLocation", err)
+	}
+	s.Rollback()
+}
