@@ -29,8 +29,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ftrack-operator/ftrack-operator/internal/manifests"
 )
 
 // defaultPlatforms are the platforms the plugin is built for.
@@ -166,20 +167,14 @@ func renderInstall(o options) ([]byte, error) {
 	// creates the namespace before what lives in it.
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionLegacy
-	k := krusty.MakeKustomizer(opts)
-	resMap, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(o.root, "config", "default"))
+	objs, err := manifests.KustomizeWith(filepath.Join(o.root, "config", "default"), opts)
 	if err != nil {
-		return nil, fmt.Errorf("rendering config/default: %w", err)
+		return nil, err
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# ftrack-operator %s: kubectl apply --server-side -f install.yaml\n", o.version)
 	images := 0
-	for _, res := range resMap.Resources() {
-		m, err := res.Map()
-		if err != nil {
-			return nil, err
-		}
-		u := &unstructured.Unstructured{Object: m}
+	for _, u := range objs {
 		if u.GetKind() == "Deployment" {
 			v, _, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "template", "spec", "containers")
 			containers, _ := v.([]any)

@@ -11,26 +11,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	ftrackv1alpha1 "github.com/ftrack-operator/ftrack-operator/api/v1alpha1"
+	"github.com/ftrack-operator/ftrack-operator/internal/manifests"
 )
 
 // renderSamples renders the kustomization in dir, as kubectl apply -k or Flux would.
 func renderSamples(dir string) ([]*unstructured.Unstructured, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	resMap, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	objs, err := manifests.Kustomize(dir)
 	if err != nil {
-		return nil, fmt.Errorf("rendering the samples in %s: %w", dir, err)
-	}
-	objs := make([]*unstructured.Unstructured, 0, resMap.Size())
-	for _, res := range resMap.Resources() {
-		m, err := res.Map()
-		if err != nil {
-			return nil, fmt.Errorf("rendering the samples in %s: %w", dir, err)
-		}
-		objs = append(objs, &unstructured.Unstructured{Object: m})
+		return nil, fmt.Errorf("rendering the samples: %w", err)
 	}
 	if len(objs) == 0 {
 		return nil, fmt.Errorf("the samples in %s render no object", dir)

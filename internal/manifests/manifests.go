@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -61,9 +62,22 @@ func Load(s Sources) ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
-// Kustomize renders the kustomization in dir.
+// kustomizeMu serialises renders: kustomize (kyaml) builds its OpenAPI schema into package
+// variables on first use without a lock, so two renders at once in one process race (seen
+// under -race when dev rendered config/default while a test rendered the samples).
+var kustomizeMu sync.Mutex
+
+// Kustomize renders the kustomization in dir with kustomize's default options.
 func Kustomize(dir string) ([]*unstructured.Unstructured, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	return KustomizeWith(dir, krusty.MakeDefaultOptions())
+}
+
+// KustomizeWith renders the kustomization in dir with opts; renders in this process run one
+// at a time.
+func KustomizeWith(dir string, opts *krusty.Options) ([]*unstructured.Unstructured, error) {
+	kustomizeMu.Lock()
+	defer kustomizeMu.Unlock()
+	k := krusty.MakeKustomizer(opts)
 	resMap, err := k.Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		return nil, fmt.Errorf("rendering the kustomization in %s: %w", dir, err)
