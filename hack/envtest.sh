@@ -95,7 +95,9 @@ mkdir -p "$WORK/out"
 build_etcd
 build_apiserver
 "$WORK/out/kube-apiserver" --version >&2
-"$WORK/out/etcd" --version | head -n 1 >&2
+# sed reads all of etcd's output: head would exit after one line, and etcd writing the next
+# one would die of SIGPIPE, which pipefail turns into a failed build (exit 141).
+"$WORK/out/etcd" --version | sed -n 1p >&2
 touch "$WORK/out/.complete"
 rm -rf "$DEST"
 mv "$WORK/out" "$DEST"
