@@ -476,7 +476,8 @@ func (l *Location) AddComponents(ctx context.Context, components []*Entity, sour
 		}
 		return &ComponentError{Kind: ErrComponentInLocation, Location: l.Name, Components: have}
 	}
-	var rids []string
+	// The resource identifiers of the components whose data is in place, in order: what
+	// register records, and what an error names for cleaning up.
 	var transferred []string
 	for _, c := range components {
 		members, err := componentMembers(ctx, c)
@@ -502,9 +503,8 @@ func (l *Location) AddComponents(ctx context.Context, components []*Entity, sour
 			return l.transferError(c, err, transferred)
 		}
 		transferred = append(transferred, rid)
-		rids = append(rids, rid)
 	}
-	if err := l.register(ctx, components, rids); err != nil {
+	if err := l.register(ctx, components, transferred); err != nil {
 		return fmt.Errorf("%w: registering components in %s: %w (data transferred that may need cleaning up: %s)", ErrLocation, l.Name, err, strings.Join(transferred, ", "))
 	}
 	for _, c := range components {
